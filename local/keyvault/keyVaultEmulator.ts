@@ -262,7 +262,8 @@ export class KeyVaultEmulator {
       return;
     }
     try {
-      const claims = readBearerToken(req.headers.authorization, this.now());
+      // Tokens are minted on the wall clock, so they are checked against it, not the advanced vault clock.
+      const claims = readBearerToken(req.headers.authorization, (this.options.now ?? Date.now)());
       const tenant = this.options.tenantId ?? "00000000-0000-0000-0000-000000000000";
       if (claims === "missing")
         throw unauthorized("AKV10000: Request is missing a Bearer or PoP token.", tenant);
