@@ -1,0 +1,240 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { ConfigurationError } from "./errors.js";
+
+/** One configured vault: its name (as Key Vault events carry it in `VaultName`) and its URL. */
+export interface VaultRef {
+  name: string;
+  url: string;
+}
+
+export type StorageConfig =
+  | { kind: "connectionString"; connectionString: string }
+  | { kind: "identity"; blobServiceUri: string; clientId?: string };
+
+export type CredentialKind = "default" | "managed-identity" | "emulator";
+
+export interface AppConfig {
+  vaults: VaultRef[];
+  storage: StorageConfig;
+  /** Blob container for leases, the audit outbox and reports. */
+  container: string;
+  audit?: { endpoint: string; key?: string };
+  credential: CredentialKind;
+  managedIdentityClientId?: string;
+  /** Extra CA certificate (PEM) trusted for Key Vault and the audit topic: the local emulators' CA. */
+  tlsCa?: string;
+  defaultValidityDays: number;
+  rotateBeforeExpiryDays: number;
+  minRotationIntervalMinutes: number;
+  leaseSeconds: number;
+  sweepSchedule: string;
+  sweepConcurrency: number;
+  httpRequiredRole?: string;
+}
+
+/** Every setting akv-rotator reads, with its default. The README's settings table mirrors this. */
+export const SETTINGS = {
+  KEYVAULT_URIS: "comma-separated vaults: `name=https://...` or a vault URL (name from its host)",
+  AzureWebJobsStorage:
+    "storage connection string, or use AzureWebJobsStorage__blobServiceUri / __accountName",
+  AKV_ROTATOR_CONTAINER: "blob container for leases, the audit outbox and reports (akv-rotator)",
+  AUDIT_TOPIC_ENDPOINT: "Event Grid custom topic endpoint for audit events (optional)",
+  AUDIT_TOPIC_KEY: "its access key; Entra auth with the app's identity when absent",
+  AKV_ROTATOR_CREDENTIAL: "default | managed-identity | emulator (default)",
+  AZURE_CLIENT_ID: "client id of the user-assigned managed identity",
+  AKV_ROTATOR_TLS_CA_FILE: "PEM file of an extra CA to trust (the local emulators' CA)",
+  DEFAULT_VALIDITY_DAYS: "lifetime of a new version when the secret has no ValidityPeriodDays tag (60)",
+  ROTATE_BEFORE_EXPIRY_DAYS: "the sweep rotates what expires within this many days (30)",
+  MIN_ROTATION_INTERVAL_MINUTES: "on-demand rotation of a secret rotated more recently needs force (60)",
+  LEASE_SECONDS: "blob lease duration, 15-60 (30)",
+  SWEEP_SCHEDULE: "NCRONTAB schedule of the compliance sweep (0 0 3 * * *)",
+  SWEEP_CONCURRENCY: "rotations the sweep runs at once, 1-32 (4)",
+  HTTP_REQUIRED_ROLE: "app role the caller must hold when App Service Authentication is on (optional)",
+} as const;
+
+const DNS_VAULT = /^([a-z0-9-]{3,24})\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net|microsoftazure\.de)$/i;
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/i;
+
+function parseVaults(raw: string | undefined, problems: string[]): VaultRef[] {
+  if (!raw || raw.trim() === "") {
+    problems.push("KEYVAULT_URIS is required: one or more vaults, e.g. https://my-vault.vault.azure.net");
+    return [];
+  }
+  const vaults: VaultRef[] = [];
+  for (const entry of raw.split(/[,\s]+/).filter(Boolean)) {
+    const eq = entry.indexOf("=");
+    const givenName = eq > 0 ? entry.slice(0, eq) : undefined;
+    const rawUrl = eq > 0 ? entry.slice(eq + 1) : entry;
+    let url: URL;
+    try {
+      url = new URL(rawUrl);
+    } catch {
+      problems.push(`KEYVAULT_URIS: '${entry}' is not a URL`);
+      continue;
+    }
+    if (url.protocol !== "https:") {
+      problems.push(`KEYVAULT_URIS: '${rawUrl}' must use https`);
+      continue;
+    }
+    if (url.pathname !== "/" || url.search || url.hash) {
+      problems.push(`KEYVAULT_URIS: '${rawUrl}' must be a vault's base URL, without a path`);
+      continue;
+    }
+    const derived = DNS_VAULT.exec(url.hostname)?.[1];
+    const name = (givenName ?? derived)?.toLowerCase();
+    if (!name) {
+      problems.push(
+        `KEYVAULT_URIS: name the vault at '${rawUrl}' as name=${rawUrl} (its host is not <name>.vault.azure.net)`,
+      );
+      continue;
+    }
+    if (!/^[a-z0-9-]{3,24}$/.test(name)) {
+      problems.push(`KEYVAULT_URIS: '${name}' is not a vault name (3-24 letters, digits and hyphens)`);
+      continue;
+    }
+    if (vaults.some((v) => v.name === name)) {
+      problems.push(`KEYVAULT_URIS: vault '${name}' is listed twice`);
+      continue;
+    }
+    vaults.push({ name, url: url.origin });
+  }
+  return vaults;
+}
+
+function parseStorage(env: NodeJS.ProcessEnv, problems: string[]): StorageConfig {
+  const cs = env.AzureWebJobsStorage?.trim();
+  if (cs) {
+    if (cs === "UseDevelopmentStorage=true") {
+      return {
+        kind: "connectionString",
+        connectionString:
+          "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;",
+      };
+    }
+    if (!/AccountName=|BlobEndpoint=|SharedAccessSignature=/i.test(cs)) {
+      problems.push("AzureWebJobsStorage is not a storage connection string");
+    }
+    return { kind: "connectionString", connectionString: cs };
+  }
+  const uri = env.AzureWebJobsStorage__blobServiceUri?.trim();
+  const account = env.AzureWebJobsStorage__accountName?.trim();
+  const clientId = env.AzureWebJobsStorage__clientId?.trim();
+  if (uri || account) {
+    const blobServiceUri = uri ?? `https://${account}.blob.core.windows.net`;
+    if (!/^https?:\/\//.test(blobServiceUri))
+      problems.push(`AzureWebJobsStorage__blobServiceUri '${blobServiceUri}' is not a URL`);
+    return { kind: "identity", blobServiceUri, ...(clientId ? { clientId } : {}) };
+  }
+  problems.push(
+    "AzureWebJobsStorage (or AzureWebJobsStorage__blobServiceUri / __accountName) is required: leases and the audit outbox live there",
+  );
+  return { kind: "connectionString", connectionString: "" };
+}
+
+function wholeNumber(
+  env: NodeJS.ProcessEnv,
+  name: keyof typeof SETTINGS,
+  fallback: number,
+  min: number,
+  max: number,
+  problems: string[],
+): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    problems.push(`${name} must be a whole number from ${min} to ${max}, got '${raw}'`);
+    return fallback;
+  }
+  return n;
+}
+
+const credentialSchema = z.enum(["default", "managed-identity", "emulator"]);
+
+/**
+ * Reads and validates every setting once. Throws one ConfigurationError that lists every problem, so an
+ * operator fixes them in one pass. Never echoes a key or connection string.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const problems: string[] = [];
+  const vaults = parseVaults(env.KEYVAULT_URIS, problems);
+  const storage = parseStorage(env, problems);
+  const container = env.AKV_ROTATOR_CONTAINER?.trim() || "akv-rotator";
+  if (!/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(container)) {
+    problems.push(
+      `AKV_ROTATOR_CONTAINER '${container}' is not a blob container name (3-63 lowercase letters, digits, single hyphens)`,
+    );
+  }
+  const credentialRaw = env.AKV_ROTATOR_CREDENTIAL?.trim() || "default";
+  const credentialParsed = credentialSchema.safeParse(credentialRaw);
+  if (!credentialParsed.success)
+    problems.push(
+      `AKV_ROTATOR_CREDENTIAL must be default, managed-identity or emulator, got '${credentialRaw}'`,
+    );
+  const credential = credentialParsed.success ? credentialParsed.data : "default";
+  if (credential === "emulator") {
+    const remote = vaults.filter((v) => !LOOPBACK.test(new URL(v.url).hostname));
+    if (remote.length > 0) {
+      problems.push(
+        `AKV_ROTATOR_CREDENTIAL=emulator only works against loopback emulators, not ${remote.map((v) => v.url).join(", ")}`,
+      );
+    }
+  }
+  const managedIdentityClientId = env.AZURE_CLIENT_ID?.trim() || undefined;
+  let tlsCa: string | undefined;
+  const caFile = env.AKV_ROTATOR_TLS_CA_FILE?.trim();
+  if (caFile) {
+    try {
+      tlsCa = readFileSync(caFile, "utf8");
+      if (!tlsCa.includes("BEGIN CERTIFICATE"))
+        problems.push(`AKV_ROTATOR_TLS_CA_FILE '${caFile}' is not a PEM certificate`);
+    } catch {
+      problems.push(`AKV_ROTATOR_TLS_CA_FILE '${caFile}' cannot be read`);
+    }
+  }
+  let audit: AppConfig["audit"];
+  const endpoint = env.AUDIT_TOPIC_ENDPOINT?.trim();
+  if (endpoint) {
+    try {
+      const u = new URL(endpoint);
+      if (u.protocol !== "https:") problems.push("AUDIT_TOPIC_ENDPOINT must use https");
+    } catch {
+      problems.push(`AUDIT_TOPIC_ENDPOINT '${endpoint}' is not a URL`);
+    }
+    const key = env.AUDIT_TOPIC_KEY?.trim();
+    audit = { endpoint, ...(key ? { key } : {}) };
+  } else if (env.AUDIT_TOPIC_KEY?.trim()) {
+    problems.push("AUDIT_TOPIC_KEY is set but AUDIT_TOPIC_ENDPOINT is not");
+  }
+  const sweepSchedule = env.SWEEP_SCHEDULE?.trim() || "0 0 3 * * *";
+  if (sweepSchedule.split(/\s+/).length !== 6) {
+    problems.push(
+      `SWEEP_SCHEDULE must be an NCRONTAB expression with six fields (second minute hour day month weekday), got '${sweepSchedule}'`,
+    );
+  }
+  const httpRequiredRole = env.HTTP_REQUIRED_ROLE?.trim() || undefined;
+  const config: AppConfig = {
+    vaults,
+    storage,
+    container,
+    ...(audit ? { audit } : {}),
+    credential,
+    ...(managedIdentityClientId ? { managedIdentityClientId } : {}),
+    ...(tlsCa ? { tlsCa } : {}),
+    defaultValidityDays: wholeNumber(env, "DEFAULT_VALIDITY_DAYS", 60, 1, 3650, problems),
+    rotateBeforeExpiryDays: wholeNumber(env, "ROTATE_BEFORE_EXPIRY_DAYS", 30, 0, 365, problems),
+    minRotationIntervalMinutes: wholeNumber(env, "MIN_ROTATION_INTERVAL_MINUTES", 60, 0, 525_600, problems),
+    leaseSeconds: wholeNumber(env, "LEASE_SECONDS", 30, 15, 60, problems),
+    sweepSchedule,
+    sweepConcurrency: wholeNumber(env, "SWEEP_CONCURRENCY", 4, 1, 32, problems),
+    ...(httpRequiredRole ? { httpRequiredRole } : {}),
+  };
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return config;
+}
+
+/** The configured vault of that name (event `VaultName`, HTTP `vault`), or undefined. */
+export function findVault(config: AppConfig, name: string): VaultRef | undefined {
+  return config.vaults.find((v) => v.name === name.toLowerCase());
+}

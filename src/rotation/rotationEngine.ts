@@ -1,0 +1,505 @@
+import { randomUUID } from "node:crypto";
+import type { TokenCredential } from "@azure/core-auth";
+import { auditEventFor } from "../audit/auditEvent.js";
+import type { AuditTrail } from "../audit/auditTrail.js";
+import { RotationError, SecretTagError, SimulatedCrash } from "../errors.js";
+import type { Logger } from "../logging/logger.js";
+import type { CredentialChange, RotatorContext } from "../rotators/rotator.js";
+import type { PendingRecord } from "../vault/pendingRecord.js";
+import type { CurrentSecret, VaultGateway } from "../vault/vaultGateway.js";
+import type { BlobLease, LeaseManager } from "./blobLease.js";
+import { generatePassword } from "./passwordPolicy.js";
+import { Redactor } from "./redaction.js";
+import { committedTags, planRotation, type RotationPlan } from "./rotationPlan.js";
+import type { RotationOutcome, RotationTrigger, SkipReason } from "./rotationOutcome.js";
+import { extractCredential, replaceCredential } from "./secretValue.js";
+
+export interface RotationRequest {
+  vault: string;
+  secret: string;
+  trigger: RotationTrigger;
+  /** The version an event was raised for: a different latest version means it was already rotated. */
+  expectedVersion?: string;
+  dryRun?: boolean;
+  /** Rotate even if the secret was rotated within the minimum interval. */
+  force?: boolean;
+  /** The sweep: rotate only what is due (no expiry, expired, or expiring within the window). */
+  onlyIfDue?: boolean;
+}
+
+/** Step boundaries, in order. The crash matrix stops the engine before each of them. */
+export const ROTATION_STEPS = [
+  "lease",
+  "read",
+  "plan",
+  "preflight",
+  "stage",
+  "apply",
+  "verify",
+  "commit",
+  "audit-keep",
+  "close-pending",
+  "audit-deliver",
+] as const;
+export type RotationStep = (typeof ROTATION_STEPS)[number];
+
+export interface EngineSettings {
+  defaultValidityDays: number;
+  rotateBeforeExpiryDays: number;
+  minRotationIntervalMinutes: number;
+}
+
+export interface EngineDeps {
+  vaults: ReadonlyMap<string, VaultGateway>;
+  leases: LeaseManager;
+  audit: AuditTrail;
+  credential: TokenCredential;
+  logger: Logger;
+  settings: EngineSettings;
+  now?: () => Date;
+  /** Test seam: runs at each step boundary. A SimulatedCrash thrown here ends the run as a process death would. */
+  checkpoint?: (step: RotationStep, request: RotationRequest) => void | Promise<void>;
+}
+
+interface Run {
+  request: RotationRequest;
+  gateway: VaultGateway;
+  lease: BlobLease;
+  redactor: Redactor;
+  started: number;
+  rotationId: string;
+  rotator?: string;
+  pendingKept: boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The rotation protocol of DESIGN.md: lease -> read -> plan -> stage -> apply -> verify -> commit -> finish.
+ * The new value is in Key Vault (the pending record) before the target is touched, every step is safe to
+ * repeat, and a run that finds a pending record resumes it, so a crash at any point converges.
+ */
+export class RotationEngine {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async rotate(request: RotationRequest): Promise<RotationOutcome> {
+    const started = this.now().getTime();
+    const base = {
+      vault: request.vault,
+      secret: request.secret,
+      trigger: request.trigger,
+      rotationId: randomUUID(),
+    };
+    const gateway = this.deps.vaults.get(request.vault.toLowerCase());
+    if (!gateway) {
+      return {
+        ...base,
+        status: "failed",
+        durationMs: 0,
+        pendingKept: false,
+        error: {
+          code: "UnknownVault",
+          message: `vault '${request.vault}' is not configured (KEYVAULT_URIS)`,
+          retryable: false,
+        },
+      };
+    }
+    if (request.dryRun) return this.dryRun(request, gateway, base, started);
+    await this.checkpoint("lease", request);
+    let lease: BlobLease | undefined;
+    try {
+      lease = await this.deps.leases.tryAcquire(request.vault, request.secret);
+    } catch (error) {
+      return this.failedOutcome(
+        {
+          request,
+          gateway,
+          started,
+          rotationId: base.rotationId,
+          pendingKept: false,
+          redactor: new Redactor(),
+        } as Run,
+        error,
+      );
+    }
+    if (!lease) return { ...base, status: "busy", durationMs: this.now().getTime() - started };
+    const run: Run = {
+      request,
+      gateway,
+      lease,
+      redactor: new Redactor(),
+      started,
+      rotationId: base.rotationId,
+      pendingKept: false,
+    };
+    let outcome: RotationOutcome;
+    try {
+      outcome = await this.locked(run);
+    } catch (error) {
+      if (error instanceof SimulatedCrash) {
+        lease.abandon();
+        throw error;
+      }
+      outcome = this.failedOutcome(run, error);
+      await this.record(outcome);
+    }
+    await lease.release();
+    await this.deps.audit
+      .redeliver(25)
+      .catch((error: unknown) =>
+        this.deps.logger.warn("audit outbox redelivery failed", { reason: (error as Error).message }),
+      );
+    this.deps.logger.info(`rotation ${outcome.status}`, {
+      rotationId: outcome.rotationId,
+      vault: request.vault,
+      secret: request.secret,
+      trigger: request.trigger,
+    });
+    return outcome;
+  }
+
+  private async locked(run: Run): Promise<RotationOutcome> {
+    const { request, gateway, redactor } = run;
+    await this.checkpoint("read", request);
+    const current = await gateway.readLatest(request.secret);
+    redactor.add(current.value);
+    const pending = await gateway.readPending(request.secret);
+    if (pending) {
+      redactor.add(pending.value);
+      return this.resume(run, current, pending);
+    }
+    if (request.expectedVersion && current.version !== request.expectedVersion.toLowerCase()) {
+      return this.skip(
+        run,
+        "already-rotated",
+        `the event was for version ${request.expectedVersion}; the latest is ${current.version}`,
+      );
+    }
+    await this.checkpoint("plan", request);
+    const plan = this.plan(run, current);
+    if (!plan) return this.skip(run, "unmanaged", "the secret has neither ProviderAddress nor RotatorType");
+    const notDue = this.notDue(request, current);
+    if (notDue) return this.skip(run, "not-due", notDue);
+
+    const newCredential = generatePassword(plan.rotator.passwordPolicy);
+    redactor.add(newCredential);
+    const change = this.change(run, current, plan, newCredential);
+    const ctx = this.context(run);
+    await this.checkpoint("preflight", request);
+    run.lease.assertHeld();
+    await plan.rotator.preflight(plan.target, change, ctx);
+
+    await this.checkpoint("stage", request);
+    run.lease.assertHeld();
+    const login =
+      plan.strategy === "dual" ? { from: plan.activeCredentialId, to: plan.credentialId } : undefined;
+    const value = replaceCredential(current.value, current.contentType, request.secret, newCredential, login);
+    redactor.add(value);
+    const staged = await gateway.stagePending(request.secret, value, current.contentType, {
+      rotationId: run.rotationId,
+      baseVersion: current.version,
+      credentialId: plan.credentialId,
+      trigger: request.trigger,
+      stagedAt: this.now(),
+    });
+    run.pendingKept = true;
+    return this.complete(run, current, plan, staged, false);
+  }
+
+  /** An earlier run stopped half-way: finish it with its value, whatever triggered this run. */
+  private async resume(run: Run, current: CurrentSecret, pending: PendingRecord): Promise<RotationOutcome> {
+    run.rotationId = pending.rotationId;
+    run.pendingKept = true;
+    this.deps.logger.warn("resuming an interrupted rotation", {
+      rotationId: pending.rotationId,
+      secret: run.request.secret,
+    });
+    if (current.tags.RotationId === pending.rotationId) {
+      // Committed already; only the finish is missing.
+      const plan = this.plan(run, current, true);
+      return this.finish(run, pending, {
+        previousVersion: current.tags.PreviousVersion ?? pending.baseVersion,
+        newVersion: current.version,
+        expiresOn: current.expiresOn ?? this.now(),
+        credentialId: pending.credentialId,
+        rotator: plan?.rotatorType ?? current.tags.RotatorType ?? "unknown",
+      });
+    }
+    if (current.version !== pending.baseVersion) {
+      throw new RotationError(
+        "PendingConflict",
+        `a rotation (${pending.rotationId}) was staged on version ${pending.baseVersion}, but version ${current.version} was written since; check which value the target accepts, then disable '${pending.recordName}'`,
+        false,
+      );
+    }
+    await this.checkpoint("plan", run.request);
+    const plan = this.plan(run, current);
+    if (!plan || plan.credentialId !== pending.credentialId) {
+      throw new RotationError(
+        "PendingConflict",
+        `the tags of '${run.request.secret}' changed since rotation ${pending.rotationId} was staged`,
+        false,
+      );
+    }
+    return this.complete(run, current, plan, pending, true);
+  }
+
+  private async complete(
+    run: Run,
+    current: CurrentSecret,
+    plan: RotationPlan,
+    pending: PendingRecord,
+    resumed: boolean,
+  ): Promise<RotationOutcome> {
+    const { request } = run;
+    const newCredential = extractCredential(pending.value, current.contentType, request.secret);
+    const change = this.change(run, current, plan, newCredential);
+    const ctx = this.context(run);
+    await this.checkpoint("apply", request);
+    run.lease.assertHeld();
+    await plan.rotator.apply(plan.target, change, ctx);
+
+    await this.checkpoint("verify", request);
+    try {
+      await plan.rotator.verify(plan.target, change, ctx);
+    } catch (error) {
+      if (error instanceof SimulatedCrash) throw error;
+      if (plan.strategy === "single" && plan.rotator.revert) {
+        await plan.rotator.revert(plan.target, change, ctx).catch((revertError: unknown) => {
+          if (revertError instanceof SimulatedCrash) throw revertError;
+          this.deps.logger.error(
+            "could not put the old value back after a failed verify; the pending record holds the value the target has",
+            {
+              rotationId: run.rotationId,
+              reason: run.redactor.scrub((revertError as Error).message),
+            },
+          );
+        });
+      }
+      const reason = run.redactor.scrub((error as Error).message ?? String(error));
+      throw new RotationError("VerifyFailed", `the target did not accept the new value: ${reason}`, false);
+    }
+
+    await this.checkpoint("commit", request);
+    run.lease.assertHeld();
+    const at = this.now();
+    const committed = await run.gateway.commit(request.secret, {
+      value: pending.value,
+      tags: committedTags(current.tags, plan, {
+        rotationId: run.rotationId,
+        trigger: pending.trigger,
+        previousVersion: current.version,
+        at,
+      }),
+      ...(current.contentType ? { contentType: current.contentType } : {}),
+      expiresOn: new Date(at.getTime() + plan.validityDays * DAY_MS),
+    });
+    return this.finish(run, pending, {
+      previousVersion: current.version,
+      newVersion: committed.version,
+      expiresOn: committed.expiresOn,
+      credentialId: plan.credentialId,
+      rotator: plan.rotatorType,
+      resumed,
+    });
+  }
+
+  /** Keep the audit event, close the pending record, then deliver: a crash anywhere here is finished by the next run. */
+  private async finish(
+    run: Run,
+    pending: PendingRecord,
+    done: {
+      previousVersion: string;
+      newVersion: string;
+      expiresOn: Date;
+      credentialId: string;
+      rotator: string;
+      resumed?: boolean;
+    },
+  ): Promise<RotationOutcome> {
+    const outcome: RotationOutcome = {
+      vault: run.request.vault,
+      secret: run.request.secret,
+      trigger: run.request.trigger,
+      rotationId: run.rotationId,
+      status: "rotated",
+      rotator: done.rotator,
+      previousVersion: done.previousVersion,
+      newVersion: done.newVersion,
+      expiresOn: done.expiresOn.toISOString(),
+      credentialId: done.credentialId,
+      resumed: done.resumed ?? true,
+      durationMs: this.now().getTime() - run.started,
+    };
+    const event = auditEventFor(outcome, this.now());
+    await this.checkpoint("audit-keep", run.request);
+    if (event) await this.deps.audit.keep(event);
+    await this.checkpoint("close-pending", run.request);
+    await run.gateway.disablePending(pending);
+    run.pendingKept = false;
+    await this.checkpoint("audit-deliver", run.request);
+    if (event) await this.deps.audit.deliver(event);
+    return outcome;
+  }
+
+  private async dryRun(
+    request: RotationRequest,
+    gateway: VaultGateway,
+    base: { rotationId: string },
+    started: number,
+  ): Promise<RotationOutcome> {
+    const run = {
+      request,
+      gateway,
+      started,
+      rotationId: base.rotationId,
+      pendingKept: false,
+      redactor: new Redactor(),
+    } as unknown as Run;
+    try {
+      const current = await gateway.readLatest(request.secret);
+      run.redactor.add(current.value);
+      const plan = this.plan(run, current);
+      if (!plan)
+        return this.skipOutcome(run, "unmanaged", "the secret has neither ProviderAddress nor RotatorType");
+      const pending = await gateway.readPending(request.secret);
+      const notDue = this.notDue(request, current);
+      const detail = pending
+        ? `rotation ${pending.rotationId} is under way and would be resumed`
+        : (notDue ??
+          `would rotate ${plan.credentialId} (${plan.strategy}) and keep the new version for ${plan.validityDays} days`);
+      return {
+        ...this.skipOutcome(run, "dry-run", detail),
+        plan: {
+          rotator: plan.rotatorType,
+          strategy: plan.strategy,
+          credentialId: plan.credentialId,
+          validityDays: plan.validityDays,
+        },
+      } as RotationOutcome;
+    } catch (error) {
+      return this.failedOutcome(run, error);
+    }
+  }
+
+  private plan(run: Run, current: CurrentSecret, lenient = false): RotationPlan | undefined {
+    try {
+      const result = planRotation(run.request.secret, current.tags, this.deps.settings.defaultValidityDays);
+      if (!result.managed) return undefined;
+      run.rotator = result.plan.rotatorType;
+      return result.plan;
+    } catch (error) {
+      if (lenient) return undefined;
+      throw error;
+    }
+  }
+
+  private notDue(request: RotationRequest, current: CurrentSecret): string | undefined {
+    const now = this.now().getTime();
+    const { rotateBeforeExpiryDays, minRotationIntervalMinutes } = this.deps.settings;
+    if (
+      request.onlyIfDue &&
+      current.expiresOn &&
+      current.expiresOn.getTime() - now > rotateBeforeExpiryDays * DAY_MS
+    ) {
+      return `expires ${current.expiresOn.toISOString()}, more than ${rotateBeforeExpiryDays} days away`;
+    }
+    if (!request.force && (request.trigger === "http" || request.trigger === "cli") && current.createdOn) {
+      const ageMinutes = (now - current.createdOn.getTime()) / 60_000;
+      if (ageMinutes < minRotationIntervalMinutes) {
+        return `the latest version is ${Math.floor(ageMinutes)} minutes old (minimum ${minRotationIntervalMinutes}); use force to rotate anyway`;
+      }
+    }
+    return undefined;
+  }
+
+  private change(run: Run, current: CurrentSecret, plan: RotationPlan, newValue: string): CredentialChange {
+    const activeValue = extractCredential(current.value, current.contentType, run.request.secret);
+    return {
+      credentialId: plan.credentialId,
+      newValue,
+      ...(plan.strategy === "single" ? { currentValue: activeValue } : {}),
+      activeCredentialId: plan.activeCredentialId,
+      activeValue,
+    };
+  }
+
+  private context(run: Run): RotatorContext {
+    return {
+      credential: this.deps.credential,
+      readSecret: async (name) => {
+        const s = await run.gateway.readValue(name);
+        run.redactor.add(s.value, extractCredential(s.value, s.contentType, name));
+        return { value: s.value, tags: s.tags, ...(s.contentType ? { contentType: s.contentType } : {}) };
+      },
+    };
+  }
+
+  private async skip(run: Run, reason: SkipReason, detail: string): Promise<RotationOutcome> {
+    const outcome = this.skipOutcome(run, reason, detail);
+    await this.record(outcome);
+    return outcome;
+  }
+
+  private skipOutcome(run: Run, reason: SkipReason, detail: string): RotationOutcome {
+    const { request } = run;
+    return {
+      vault: request.vault,
+      secret: request.secret,
+      trigger: request.trigger,
+      rotationId: run.rotationId,
+      ...(run.rotator ? { rotator: run.rotator } : {}),
+      status: "skipped",
+      reason,
+      detail,
+      durationMs: this.now().getTime() - run.started,
+    };
+  }
+
+  private failedOutcome(run: Run, error: unknown): RotationOutcome {
+    const { request } = run;
+    let code = "InternalError";
+    let retryable = false;
+    let message = error instanceof Error ? error.message : String(error);
+    if (error instanceof RotationError) ({ code, retryable } = error);
+    else if (error instanceof SecretTagError) code = "MisconfiguredSecret";
+    else
+      this.deps.logger.error("unexpected error in rotation", {
+        rotationId: run.rotationId,
+        error: run.redactor.scrub(String((error as Error)?.stack ?? error)),
+      });
+    message = run.redactor.scrub(message);
+    return {
+      vault: request.vault,
+      secret: request.secret,
+      trigger: request.trigger,
+      rotationId: run.rotationId,
+      ...(run.rotator ? { rotator: run.rotator } : {}),
+      status: "failed",
+      error: { code, message, retryable },
+      pendingKept: run.pendingKept,
+      durationMs: this.now().getTime() - run.started,
+    };
+  }
+
+  /** Best-effort audit of a skip or failure: the outbox keeps it if the topic is down; nothing else waits on it. */
+  private async record(outcome: RotationOutcome): Promise<void> {
+    const event = auditEventFor(outcome, this.now());
+    if (!event) return;
+    await this.deps.audit.record(event).catch((error: unknown) => {
+      if (error instanceof SimulatedCrash) throw error;
+      this.deps.logger.error("could not record an audit event", {
+        eventId: event.id,
+        reason: (error as Error).message,
+      });
+    });
+  }
+
+  private async checkpoint(step: RotationStep, request: RotationRequest): Promise<void> {
+    await this.deps.checkpoint?.(step, request);
+  }
+}

@@ -1,0 +1,99 @@
+import { SecretTagError } from "../errors.js";
+import type { SecretTags } from "./rotator.js";
+import { parseResourceId } from "./resourceId.js";
+
+/** Where a PostgreSQL login lives and how to reach it. */
+export interface PostgresTarget {
+  host: string;
+  port: number;
+  database: string;
+  /** TLS with certificate verification: always for Azure and remote hosts, off for loopback. */
+  tls: boolean;
+  role: string;
+  alternateRole?: string;
+  /** A secret of the same vault holding an admin login (its CredentialId tag or JSON username) and password. */
+  adminSecretName?: string;
+}
+
+const FLEXIBLE_SERVER = "Microsoft.DBforPostgreSQL/flexibleServers";
+const HOST_ADDRESS = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(?:\/([^/?#\s]+))?$/;
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/i;
+const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
+
+function role(
+  tags: SecretTags,
+  secret: string,
+  tag: "CredentialId" | "AlternateCredentialId",
+): string | undefined {
+  const value = tags[tag];
+  if (value === undefined) return undefined;
+  // PostgreSQL truncates identifiers at 63 bytes: a longer name would silently name another role.
+  if (value.length === 0 || Buffer.byteLength(value, "utf8") > 63 || value.includes("\0")) {
+    throw new SecretTagError(secret, tag, "must be a PostgreSQL role name of 1 to 63 bytes");
+  }
+  return value;
+}
+
+/** Reads `ProviderAddress` (a flexible server's resource ID, or `host[:port][/database]`) and the login tags. */
+export function parsePostgresTarget(tags: SecretTags, secret: string): PostgresTarget {
+  const address = tags.ProviderAddress;
+  if (!address)
+    throw new SecretTagError(
+      secret,
+      "ProviderAddress",
+      "is required: a PostgreSQL flexible server resource ID or host[:port][/database]",
+    );
+  let host: string;
+  let port = 5432;
+  let database = tags.DatabaseName ?? "postgres";
+  let tls: boolean;
+  if (address.startsWith("/")) {
+    const id = parseResourceId(address);
+    if (!id || !(id.resourceType === FLEXIBLE_SERVER || id.resourceType === `${FLEXIBLE_SERVER}/databases`)) {
+      throw new SecretTagError(
+        secret,
+        "ProviderAddress",
+        `must be the full resource ID of a ${FLEXIBLE_SERVER} (or one of its databases)`,
+      );
+    }
+    host = `${id.names[0] as string}.postgres.database.azure.com`;
+    if (id.names[1]) database = id.names[1];
+    tls = true;
+  } else {
+    const match = HOST_ADDRESS.exec(address);
+    if (!match)
+      throw new SecretTagError(secret, "ProviderAddress", "must be a resource ID or host[:port][/database]");
+    host = match[1] as string;
+    if (match[2] !== undefined) port = Number(match[2]);
+    if (match[3] !== undefined) database = decodeURIComponent(match[3]);
+    if (port < 1 || port > 65535)
+      throw new SecretTagError(secret, "ProviderAddress", `has port ${port}, outside 1-65535`);
+    tls = !LOOPBACK.test(host);
+  }
+  const credential = role(tags, secret, "CredentialId");
+  if (!credential)
+    throw new SecretTagError(
+      secret,
+      "CredentialId",
+      "is required: the PostgreSQL role whose password this secret holds",
+    );
+  const alternate = role(tags, secret, "AlternateCredentialId");
+  if (alternate !== undefined && alternate === credential) {
+    throw new SecretTagError(secret, "AlternateCredentialId", "must name a different role than CredentialId");
+  }
+  const admin = tags.AdminSecretName;
+  if (admin !== undefined && !SECRET_NAME.test(admin))
+    throw new SecretTagError(secret, "AdminSecretName", "must be the name of a secret in the same vault");
+  if (admin !== undefined && admin.toLowerCase() === secret.toLowerCase()) {
+    throw new SecretTagError(secret, "AdminSecretName", "must name another secret, not this one");
+  }
+  return {
+    host: host.replace(/^\[|\]$/g, ""),
+    port,
+    database,
+    tls,
+    role: credential,
+    ...(alternate ? { alternateRole: alternate } : {}),
+    ...(admin ? { adminSecretName: admin } : {}),
+  };
+}

@@ -1,0 +1,49 @@
+import type { TokenCredential } from "@azure/core-auth";
+import type { PasswordPolicy } from "../rotation/passwordPolicy.js";
+
+/** A secret's tags, as read from its latest version. */
+export type SecretTags = Readonly<Record<string, string>>;
+
+/** What a rotator may use besides its target: other secrets of the vault, and the app's identity. */
+export interface RotatorContext {
+  /** Reads another secret of the same vault, e.g. the admin login a tag names. */
+  readSecret(name: string): Promise<{ value: string; tags: Record<string, string>; contentType?: string }>;
+  credential: TokenCredential;
+  signal?: AbortSignal;
+}
+
+/** One credential change on a target. */
+export interface CredentialChange {
+  /** The login or key the new value is for. */
+  credentialId: string;
+  newValue: string;
+  /** The value this credential has now, when known (single mode: the latest version's). */
+  currentValue?: string;
+  /** The credential the latest version holds: the one consumers use now. */
+  activeCredentialId: string;
+  activeValue: string;
+}
+
+/**
+ * One target type. A rotator only knows its target: the engine owns Key Vault, the pending record, the
+ * lease, retries and audit. Every method must be idempotent: a resumed rotation calls them again.
+ */
+export interface Rotator<Target = unknown> {
+  readonly type: string;
+  /** ARM resource types (`Microsoft.X/y`) whose `ProviderAddress` selects this rotator without `RotatorType`. */
+  readonly resourceTypes: readonly string[];
+  readonly passwordPolicy: PasswordPolicy;
+  /** Whether `CredentialId` is required, and whether `AlternateCredentialId` (dual mode) is allowed. */
+  readonly needsCredentialId: boolean;
+  readonly supportsDual: boolean;
+  /** Reads the target from the tags; throws SecretTagError naming the tag. Touches nothing. */
+  parseTarget(tags: SecretTags, secretName: string): Target;
+  /** Reaches the target and authenticates as a rotation will; changes nothing. */
+  preflight(target: Target, change: CredentialChange, ctx: RotatorContext): Promise<void>;
+  /** Sets the new value on the target. Safe to repeat. */
+  apply(target: Target, change: CredentialChange, ctx: RotatorContext): Promise<void>;
+  /** Authenticates with the new value over a fresh connection; throws when the target refuses it. */
+  verify(target: Target, change: CredentialChange, ctx: RotatorContext): Promise<void>;
+  /** Single-credential mode: puts the current value back after a failed verify. */
+  revert?(target: Target, change: CredentialChange, ctx: RotatorContext): Promise<void>;
+}

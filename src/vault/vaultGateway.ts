@@ -1,0 +1,178 @@
+import type { KeyVaultSecret, SecretClient, SecretProperties } from "@azure/keyvault-secrets";
+import type { VaultRef } from "../config.js";
+import { RotationError } from "../errors.js";
+import { fromKeyVaultError } from "./keyVaultErrors.js";
+import {
+  parsePendingTags,
+  PENDING_FOR_TAG,
+  pendingRecordName,
+  pendingRecordTags,
+  type PendingRecord,
+} from "./pendingRecord.js";
+
+/** The latest version of a secret, as a rotation reads it. */
+export interface CurrentSecret {
+  name: string;
+  version: string;
+  value: string;
+  tags: Record<string, string>;
+  contentType?: string;
+  enabled: boolean;
+  expiresOn?: Date;
+  createdOn?: Date;
+}
+
+export interface CommitInput {
+  value: string;
+  tags: Record<string, string>;
+  contentType?: string;
+  expiresOn: Date;
+}
+
+/** What a rotation does with Key Vault: read current, stage and resume the pending record, commit, list. */
+export class VaultGateway {
+  constructor(
+    readonly vault: VaultRef,
+    private readonly client: SecretClient,
+  ) {}
+
+  async readLatest(name: string): Promise<CurrentSecret> {
+    const secret = await this.call(`reading secret '${name}'`, () => this.client.getSecret(name));
+    return toCurrent(secret);
+  }
+
+  /** Reads another secret's value (e.g. the admin login a tag names). */
+  async readValue(name: string): Promise<CurrentSecret> {
+    return this.readLatest(name);
+  }
+
+  /** The enabled pending record of a secret, if a rotation of it is under way. */
+  async readPending(secretName: string): Promise<PendingRecord | undefined> {
+    const recordName = pendingRecordName(secretName);
+    let record: KeyVaultSecret;
+    try {
+      record = await this.client.getSecret(recordName);
+    } catch (error) {
+      const e = error as { statusCode?: number; details?: unknown; message?: string };
+      if (e.statusCode === 404) return undefined;
+      // A disabled latest version is a finished rotation (Key Vault refuses to read it: 403 SecretDisabled).
+      if (e.statusCode === 403 && isDisabled(e.details)) return undefined;
+      throw fromKeyVaultError(error, `reading the pending record of '${secretName}'`);
+    }
+    this.assertOwned(secretName, recordName, record.properties.tags);
+    if (record.properties.enabled === false) return undefined;
+    const parsed = parsePendingTags(record.properties.tags);
+    if (!parsed) {
+      throw new RotationError(
+        "PendingRecordDamaged",
+        `the pending record '${recordName}' of '${secretName}' lacks its rotation tags; disable it after checking the target`,
+        false,
+      );
+    }
+    return { ...parsed, recordName, version: record.properties.version ?? "", value: record.value ?? "" };
+  }
+
+  /** Writes the pending record before the target is touched. Refuses to write over a secret that is not ours. */
+  async stagePending(
+    secretName: string,
+    value: string,
+    contentType: string | undefined,
+    meta: Omit<PendingRecord, "recordName" | "version" | "value">,
+  ): Promise<PendingRecord> {
+    const recordName = pendingRecordName(secretName);
+    const existingTags = await this.tagsOfLatest(recordName);
+    if (existingTags !== undefined) this.assertOwned(secretName, recordName, existingTags);
+    const written = await this.call(`staging the pending record of '${secretName}'`, () =>
+      this.client.setSecret(recordName, value, {
+        tags: pendingRecordTags(secretName, meta),
+        enabled: true,
+        ...(contentType ? { contentType } : {}),
+      }),
+    );
+    return { ...meta, recordName, version: written.properties.version ?? "", value };
+  }
+
+  async disablePending(record: PendingRecord): Promise<void> {
+    await this.call(`closing the pending record '${record.recordName}'`, () =>
+      this.client.updateSecretProperties(record.recordName, record.version, { enabled: false }),
+    );
+  }
+
+  async commit(name: string, input: CommitInput): Promise<{ version: string; expiresOn: Date }> {
+    const written = await this.call(`writing the new version of '${name}'`, () =>
+      this.client.setSecret(name, input.value, {
+        tags: input.tags,
+        expiresOn: input.expiresOn,
+        enabled: true,
+        ...(input.contentType ? { contentType: input.contentType } : {}),
+      }),
+    );
+    return {
+      version: written.properties.version ?? "",
+      expiresOn: written.properties.expiresOn ?? input.expiresOn,
+    };
+  }
+
+  /** Every secret's properties (no values), one page at a time: the list is never held whole. */
+  listProperties(): AsyncIterable<SecretProperties> {
+    return this.client.listPropertiesOfSecrets();
+  }
+
+  /** Tags of the latest version of a secret, also when it is disabled; undefined when there is none. */
+  private async tagsOfLatest(name: string): Promise<Record<string, string> | undefined> {
+    try {
+      return (await this.client.getSecret(name)).properties.tags ?? {};
+    } catch (error) {
+      const e = error as { statusCode?: number; details?: unknown };
+      if (e.statusCode === 404) return undefined;
+      if (!(e.statusCode === 403 && isDisabled(e.details)))
+        throw fromKeyVaultError(error, `reading '${name}'`);
+    }
+    let latest: SecretProperties | undefined;
+    for await (const v of this.client.listPropertiesOfSecretVersions(name)) {
+      if (!latest || (v.createdOn?.getTime() ?? 0) >= (latest.createdOn?.getTime() ?? 0)) latest = v;
+    }
+    return latest?.tags ?? {};
+  }
+
+  private assertOwned(
+    secretName: string,
+    recordName: string,
+    tags: Record<string, string> | undefined,
+  ): void {
+    const owner = tags?.[PENDING_FOR_TAG];
+    if (owner === undefined || owner.toLowerCase() !== secretName.toLowerCase()) {
+      throw new RotationError(
+        "PendingNameCollision",
+        `secret '${recordName}' exists but is not the pending record of '${secretName}' (no ${PENDING_FOR_TAG}=${secretName} tag); rename it so rotations can stage their value there`,
+        false,
+      );
+    }
+  }
+
+  private async call<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw fromKeyVaultError(error, action);
+    }
+  }
+}
+
+function isDisabled(details: unknown): boolean {
+  return JSON.stringify(details ?? "").includes("SecretDisabled");
+}
+
+function toCurrent(secret: KeyVaultSecret): CurrentSecret {
+  const p = secret.properties;
+  return {
+    name: secret.name,
+    version: p.version ?? "",
+    value: secret.value ?? "",
+    tags: { ...(p.tags ?? {}) },
+    ...(p.contentType ? { contentType: p.contentType } : {}),
+    enabled: p.enabled ?? true,
+    ...(p.expiresOn ? { expiresOn: p.expiresOn } : {}),
+    ...(p.createdOn ? { createdOn: p.createdOn } : {}),
+  };
+}
