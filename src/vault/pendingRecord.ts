@@ -38,7 +38,8 @@ export function pendingRecordTags(
     [PENDING_FOR_TAG]: secretName,
     RotationId: record.rotationId,
     BaseVersion: record.baseVersion,
-    CredentialId: record.credentialId,
+    // Rotators without a login (random) have no credential id; Key Vault tags are better left out than empty.
+    ...(record.credentialId ? { CredentialId: record.credentialId } : {}),
     RotationTrigger: record.trigger,
     StagedAt: record.stagedAt.toISOString(),
   };
@@ -53,7 +54,6 @@ export function parsePendingTags(
   if (
     !t.RotationId ||
     !t.BaseVersion ||
-    !t.CredentialId ||
     !t.RotationTrigger ||
     Number.isNaN(stagedAt.getTime())
   )
@@ -61,7 +61,7 @@ export function parsePendingTags(
   return {
     rotationId: t.RotationId,
     baseVersion: t.BaseVersion,
-    credentialId: t.CredentialId,
+    credentialId: t.CredentialId ?? "",
     trigger: t.RotationTrigger,
     stagedAt,
   };

@@ -1,0 +1,66 @@
+import type { SecretClient } from "@azure/keyvault-secrets";
+import type { PostgresFixture } from "../helpers/postgresFixture.js";
+
+/** A secret arranged for rotation, and how to tell whether the target accepts a value of it. */
+export interface ArrangedSecret {
+  secret: string;
+  version: string;
+  /** Does the target accept this stored value (the whole value, JSON or bare) for this credential? */
+  accepts(storedValue: string, credentialId: string): Promise<boolean>;
+  dual: boolean;
+}
+
+export interface Scenario {
+  name: string;
+  arrange(kv: SecretClient, id: string): Promise<ArrangedSecret>;
+}
+
+export function postgresScenarios(pg: PostgresFixture): Scenario[] {
+  const accepts = async (value: string, role: string): Promise<boolean> => {
+    const password = value.startsWith("{") ? (JSON.parse(value) as { password: string }).password : value;
+    return pg.canLogin(role, password);
+  };
+  return [
+    {
+      name: "postgres single",
+      arrange: async (kv, id) => {
+        const role = `single_${id}`;
+        await pg.createRole(role, `CANARY-${id}-old`);
+        const set = await kv.setSecret(`pg-single-${id}`, `CANARY-${id}-old`, {
+          tags: { CredentialId: role, ProviderAddress: pg.address, RotatorType: "postgres" },
+          expiresOn: new Date(Date.now() + 5 * 86_400_000),
+        });
+        return { secret: set.name, version: set.properties.version as string, accepts, dual: false };
+      },
+    },
+    {
+      name: "postgres dual",
+      arrange: async (kv, id) => {
+        const [a, b, admin] = [`a_${id}`, `b_${id}`, `admin_${id}`];
+        await pg.createRole(admin, `CANARY-${id}-admin`, "CREATEROLE");
+        await pg.createRole(a, `CANARY-${id}-a`);
+        await pg.createRole(b, `CANARY-${id}-b`);
+        await pg.sql(`GRANT ${a}, ${b} TO ${admin} WITH ADMIN OPTION`);
+        await kv.setSecret(`pg-admin-${id}`, `CANARY-${id}-admin`, { tags: { CredentialId: admin } });
+        const set = await kv.setSecret(`pg-dual-${id}`, JSON.stringify({ username: a, password: `CANARY-${id}-a` }), {
+          contentType: "application/json",
+          tags: { CredentialId: a, AlternateCredentialId: b, ProviderAddress: pg.address, RotatorType: "postgres", AdminSecretName: `pg-admin-${id}` },
+          expiresOn: new Date(Date.now() + 5 * 86_400_000),
+        });
+        return { secret: set.name, version: set.properties.version as string, accepts, dual: true };
+      },
+    },
+  ];
+}
+
+export const randomScenario: Scenario = {
+  name: "random",
+  arrange: async (kv, id) => {
+    const set = await kv.setSecret(`api-key-${id}`, `CANARY-${id}-apikey`, {
+      tags: { RotatorType: "random" },
+      expiresOn: new Date(Date.now() + 5 * 86_400_000),
+    });
+    // No external target: any value the app itself stores is the credential.
+    return { secret: set.name, version: set.properties.version as string, accepts: async (v) => v.length > 0, dual: false };
+  },
+};
