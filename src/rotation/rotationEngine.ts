@@ -287,17 +287,22 @@ export class RotationEngine {
     await this.checkpoint("commit", request);
     run.lease.assertHeld();
     const at = this.now();
-    const committed = await run.gateway.commit(request.secret, {
-      value: pending.value,
-      tags: committedTags(current.tags, plan, {
-        rotationId: run.rotationId,
-        trigger: pending.trigger,
-        previousVersion: current.version,
-        at,
-      }),
-      ...(current.contentType ? { contentType: current.contentType } : {}),
-      expiresOn: new Date(at.getTime() + plan.validityDays * DAY_MS),
-    });
+    let committed: { version: string; expiresOn: Date };
+    try {
+      committed = await run.gateway.commit(request.secret, {
+        value: pending.value,
+        tags: committedTags(current.tags, plan, {
+          rotationId: run.rotationId,
+          trigger: pending.trigger,
+          previousVersion: current.version,
+          at,
+        }),
+        ...(current.contentType ? { contentType: current.contentType } : {}),
+        expiresOn: new Date(at.getTime() + plan.validityDays * DAY_MS),
+      });
+    } catch (error) {
+      committed = await this.afterFailedCommit(run, current, plan, change, error);
+    }
     return this.finish(run, pending, {
       previousVersion: current.version,
       newVersion: committed.version,
@@ -308,6 +313,48 @@ export class RotationEngine {
     });
   }
 
+  /**
+   * The commit failed, or its answer was lost. If Key Vault shows it landed, carry on. If Key Vault shows
+   * it did not, put the old value back on the target (single mode) so consumers of the latest version keep
+   * working until the next run; the pending record keeps the new value. If Key Vault cannot tell, change
+   * nothing: the pending record holds the value the target now has.
+   */
+  private async afterFailedCommit(
+    run: Run,
+    current: CurrentSecret,
+    plan: RotationPlan,
+    change: CredentialChange,
+    error: unknown,
+  ): Promise<{ version: string; expiresOn: Date }> {
+    let latest: CurrentSecret;
+    try {
+      latest = await run.gateway.readLatest(run.request.secret);
+    } catch {
+      throw error;
+    }
+    if (latest.tags.RotationId === run.rotationId)
+      return { version: latest.version, expiresOn: latest.expiresOn ?? this.now() };
+    if (latest.version === current.version && plan.strategy === "single" && plan.rotator.revert) {
+      await plan.rotator.revert(plan.target, change, this.context(run)).then(
+        () =>
+          this.deps.logger.warn(
+            "commit failed; the old value is back on the target and the rotation stays staged",
+            { rotationId: run.rotationId },
+          ),
+        (revertError: unknown) => {
+          if (revertError instanceof SimulatedCrash) throw revertError;
+          this.deps.logger.error(
+            "commit failed and the old value could not be put back; the pending record holds the value the target has",
+            {
+              rotationId: run.rotationId,
+              reason: run.redactor.scrub((revertError as Error).message),
+            },
+          );
+        },
+      );
+    }
+    throw error;
+  }
   /** Keep the audit event, close the pending record, then deliver: a crash anywhere here is finished by the next run. */
   private async finish(
     run: Run,

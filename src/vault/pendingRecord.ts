@@ -51,12 +51,7 @@ export function parsePendingTags(
 ): Omit<PendingRecord, "recordName" | "version" | "value"> | undefined {
   const t = tags ?? {};
   const stagedAt = new Date(t.StagedAt ?? "");
-  if (
-    !t.RotationId ||
-    !t.BaseVersion ||
-    !t.RotationTrigger ||
-    Number.isNaN(stagedAt.getTime())
-  )
+  if (!t.RotationId || !t.BaseVersion || !t.RotationTrigger || Number.isNaN(stagedAt.getTime()))
     return undefined;
   return {
     rotationId: t.RotationId,

@@ -6,7 +6,12 @@ import { ROTATION_STEPS, type RotationStep } from "../../src/rotation/rotationEn
 import { pendingRecordName } from "../../src/vault/pendingRecord.js";
 import { startPostgresFixture, type PostgresFixture } from "../helpers/postgresFixture.js";
 import { startRotationStack, type RotationStack } from "../helpers/rotationStack.js";
-import { postgresScenarios, randomScenario, type ArrangedSecret, type Scenario } from "./rotationScenarios.js";
+import {
+  postgresScenarios,
+  randomScenario,
+  type ArrangedSecret,
+  type Scenario,
+} from "./rotationScenarios.js";
 
 let stack: RotationStack;
 let pgfx: PostgresFixture;
@@ -21,10 +26,15 @@ type CrashPoint = RotationStep | "mid-delivery";
 const CRASH_POINTS: CrashPoint[] = [...ROTATION_STEPS, "mid-delivery"];
 
 /** The enabled pending record's value, if a rotation is under way. */
-async function pendingValue(kv: SecretClient, secret: string): Promise<{ value: string; credentialId: string } | undefined> {
+async function pendingValue(
+  kv: SecretClient,
+  secret: string,
+): Promise<{ value: string; credentialId: string } | undefined> {
   try {
     const p = await kv.getSecret(pendingRecordName(secret));
-    return p.properties.enabled ? { value: p.value as string, credentialId: p.properties.tags?.CredentialId as string } : undefined;
+    return p.properties.enabled
+      ? { value: p.value as string, credentialId: p.properties.tags?.CredentialId as string }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -39,7 +49,10 @@ async function versionCount(kv: SecretClient, secret: string): Promise<number> {
 /** No lockout: the latest version, or the pending record, holds a value the target accepts. */
 async function assertNoLockout(kv: SecretClient, arranged: ArrangedSecret): Promise<void> {
   const latest = await kv.getSecret(arranged.secret);
-  const latestWorks = await arranged.accepts(latest.value as string, latest.properties.tags?.CredentialId ?? "");
+  const latestWorks = await arranged.accepts(
+    latest.value as string,
+    latest.properties.tags?.CredentialId ?? "",
+  );
   if (arranged.dual) {
     // Consumers hold the latest version: in dual mode it must keep working throughout.
     expect(latestWorks).toBe(true);
@@ -54,47 +67,61 @@ const scenarios = (): Scenario[] => [...postgresScenarios(pgfx), randomScenario]
 let counter = 0;
 
 describe.each(["postgres single", "postgres dual", "random"])("crash matrix: %s", (scenarioName) => {
-  it.each(CRASH_POINTS)("a crash before %s converges on the next run, with no lockout and one SecretRotated event", async (point) => {
-    const scenario = scenarios().find((s) => s.name === scenarioName) as Scenario;
-    const id = `c${process.pid % 1000}x${(counter += 1)}`;
-    const arranged = await scenario.arrange(stack.kv, id);
+  it.each(CRASH_POINTS)(
+    "a crash before %s converges on the next run, with no lockout and one SecretRotated event",
+    async (point) => {
+      const scenario = scenarios().find((s) => s.name === scenarioName) as Scenario;
+      const id = `c${process.pid % 1000}x${(counter += 1)}`;
+      const arranged = await scenario.arrange(stack.kv, id);
 
-    const crashing = await stack.app({
-      checkpoint: (step) => {
-        if (step === point) throw new SimulatedCrash(step);
-      },
-      sink: (real) => ({
-        name: "crash-after-send",
-        send: async (events) => {
-          await real.send(events);
-          if (point === "mid-delivery" && events.some((e) => e.data.secret === arranged.secret)) throw new SimulatedCrash("mid-delivery");
+      const crashing = await stack.app({
+        checkpoint: (step) => {
+          if (step === point) throw new SimulatedCrash(step);
         },
-      }),
-    });
-    const request = { vault: "rotation", secret: arranged.secret, trigger: "event" as const, expectedVersion: arranged.version };
-    await expect(crashing.engine.rotate(request)).rejects.toBeInstanceOf(SimulatedCrash);
-    await assertNoLockout(stack.kv, arranged);
+        sink: (real) => ({
+          name: "crash-after-send",
+          send: async (events) => {
+            await real.send(events);
+            if (point === "mid-delivery" && events.some((e) => e.data.secret === arranged.secret))
+              throw new SimulatedCrash("mid-delivery");
+          },
+        }),
+      });
+      const request = {
+        vault: "rotation",
+        secret: arranged.secret,
+        trigger: "event" as const,
+        expectedVersion: arranged.version,
+      };
+      await expect(crashing.engine.rotate(request)).rejects.toBeInstanceOf(SimulatedCrash);
+      await assertNoLockout(stack.kv, arranged);
 
-    // The dead process's lease runs out.
-    await crashing.container
-      .getBlobClient(LeaseManager.blobName("rotation", arranged.secret))
-      .getBlobLeaseClient()
-      .breakLease(0)
-      .catch(() => undefined);
+      // The dead process's lease runs out.
+      await crashing.container
+        .getBlobClient(LeaseManager.blobName("rotation", arranged.secret))
+        .getBlobLeaseClient()
+        .breakLease(0)
+        .catch(() => undefined);
 
-    const healthy = await stack.app();
-    const outcome = await healthy.engine.rotate(request);
-    expect(["rotated", "skipped"], JSON.stringify(outcome)).toContain(outcome.status);
-    await assertNoLockout(stack.kv, arranged);
+      const healthy = await stack.app();
+      const outcome = await healthy.engine.rotate(request);
+      expect(["rotated", "skipped"], JSON.stringify(outcome)).toContain(outcome.status);
+      await assertNoLockout(stack.kv, arranged);
 
-    const latest = await stack.kv.getSecret(arranged.secret);
-    expect(latest.properties.version).not.toBe(arranged.version);
-    expect(await arranged.accepts(latest.value as string, latest.properties.tags?.CredentialId as string)).toBe(true);
-    expect(await versionCount(stack.kv, arranged.secret)).toBe(2);
-    expect(await pendingValue(stack.kv, arranged.secret)).toBeUndefined();
+      const latest = await stack.kv.getSecret(arranged.secret);
+      expect(latest.properties.version).not.toBe(arranged.version);
+      expect(
+        await arranged.accepts(latest.value as string, latest.properties.tags?.CredentialId as string),
+      ).toBe(true);
+      expect(await versionCount(stack.kv, arranged.secret)).toBe(2);
+      expect(await pendingValue(stack.kv, arranged.secret)).toBeUndefined();
 
-    const rotatedEvents = stack.topic.events.filter((e) => e.type === "AkvRotator.SecretRotated" && (e.data as { secret?: string }).secret === arranged.secret);
-    expect(new Set(rotatedEvents.map((e) => e.id))).toEqual(new Set([latest.properties.tags?.RotationId]));
-    if (point !== "mid-delivery") expect(rotatedEvents).toHaveLength(1);
-  });
+      const rotatedEvents = stack.topic.events.filter(
+        (e) =>
+          e.type === "AkvRotator.SecretRotated" && (e.data as { secret?: string }).secret === arranged.secret,
+      );
+      expect(new Set(rotatedEvents.map((e) => e.id))).toEqual(new Set([latest.properties.tags?.RotationId]));
+      if (point !== "mid-delivery") expect(rotatedEvents).toHaveLength(1);
+    },
+  );
 });

@@ -42,11 +42,21 @@ export function postgresScenarios(pg: PostgresFixture): Scenario[] {
         await pg.createRole(b, `CANARY-${id}-b`);
         await pg.sql(`GRANT ${a}, ${b} TO ${admin} WITH ADMIN OPTION`);
         await kv.setSecret(`pg-admin-${id}`, `CANARY-${id}-admin`, { tags: { CredentialId: admin } });
-        const set = await kv.setSecret(`pg-dual-${id}`, JSON.stringify({ username: a, password: `CANARY-${id}-a` }), {
-          contentType: "application/json",
-          tags: { CredentialId: a, AlternateCredentialId: b, ProviderAddress: pg.address, RotatorType: "postgres", AdminSecretName: `pg-admin-${id}` },
-          expiresOn: new Date(Date.now() + 5 * 86_400_000),
-        });
+        const set = await kv.setSecret(
+          `pg-dual-${id}`,
+          JSON.stringify({ username: a, password: `CANARY-${id}-a` }),
+          {
+            contentType: "application/json",
+            tags: {
+              CredentialId: a,
+              AlternateCredentialId: b,
+              ProviderAddress: pg.address,
+              RotatorType: "postgres",
+              AdminSecretName: `pg-admin-${id}`,
+            },
+            expiresOn: new Date(Date.now() + 5 * 86_400_000),
+          },
+        );
         return { secret: set.name, version: set.properties.version as string, accepts, dual: true };
       },
     },
@@ -61,6 +71,11 @@ export const randomScenario: Scenario = {
       expiresOn: new Date(Date.now() + 5 * 86_400_000),
     });
     // No external target: any value the app itself stores is the credential.
-    return { secret: set.name, version: set.properties.version as string, accepts: async (v) => v.length > 0, dual: false };
+    return {
+      secret: set.name,
+      version: set.properties.version as string,
+      accepts: async (v) => v.length > 0,
+      dual: false,
+    };
   },
 };
