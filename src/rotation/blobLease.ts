@@ -17,7 +17,7 @@ export class BlobLease {
     private readonly seconds: number,
   ) {
     this.validUntil = Date.now() + seconds * 1000;
-    this.timer = setInterval(() => void this.renew(), Math.max(1000, (seconds * 1000) / 3));
+    this.timer = setInterval(() => void this.renewNow(), Math.max(1000, (seconds * 1000) / 3));
     this.timer.unref();
   }
 
@@ -42,7 +42,8 @@ export class BlobLease {
     this.stopRenewing();
   }
 
-  private async renew(): Promise<void> {
+  /** Renews the lease now (the timer does this every third of its duration). */
+  async renewNow(): Promise<void> {
     try {
       await this.client.renewLease();
       this.validUntil = Date.now() + this.seconds * 1000;

@@ -1,0 +1,115 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { SecretTagError } from "../../src/errors.js";
+import { committedTags, planRotation } from "../../src/rotation/rotationPlan.js";
+
+const pgId =
+  "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg1";
+
+describe("tags -> rotation plan", () => {
+  it("leaves a secret with neither ProviderAddress nor RotatorType unmanaged", () => {
+    expect(planRotation("s", { CredentialId: "x", Owner: "y" }, 60)).toEqual({ managed: false });
+  });
+
+  it("infers the rotator from the resource type, as Microsoft's samples tag secrets", () => {
+    const result = planRotation(
+      "s",
+      { ProviderAddress: pgId, CredentialId: "app", ValidityPeriodDays: "30" },
+      60,
+    );
+    expect(result.managed && result.plan).toMatchObject({
+      rotatorType: "postgres",
+      strategy: "single",
+      credentialId: "app",
+      activeCredentialId: "app",
+      validityDays: 30,
+    });
+  });
+
+  it("plans dual rotation of the alternate credential", () => {
+    const result = planRotation(
+      "s",
+      { ProviderAddress: pgId, CredentialId: "a", AlternateCredentialId: "b" },
+      60,
+    );
+    expect(result.managed && result.plan).toMatchObject({
+      strategy: "dual",
+      credentialId: "b",
+      activeCredentialId: "a",
+    });
+  });
+
+  it.each([
+    ["ValidityPeriodDays", { RotatorType: "random", ValidityPeriodDays: "abc" }],
+    ["ValidityPeriodDays", { RotatorType: "random", ValidityPeriodDays: "0" }],
+    ["ValidityPeriodDays", { RotatorType: "random", ValidityPeriodDays: "1.5" }],
+    ["ValidityPeriodDays", { RotatorType: "random", ValidityPeriodDays: "" }],
+    ["RotatorType", { RotatorType: "Postgres" }],
+    ["ProviderAddress", { ProviderAddress: "myserver.database.windows.net" }],
+    [
+      "ProviderAddress",
+      { ProviderAddress: "/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts" },
+    ],
+    [
+      "(all tags)",
+      { RotatorType: "random", ...Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`t${i}`, "v"])) },
+    ],
+  ])("names %s when the tags are %j", (tag, tags) => {
+    expect(() => planRotation("my-secret", tags, 60)).toThrow(SecretTagError);
+    expect(() => planRotation("my-secret", tags, 60)).toThrow(`secret 'my-secret': tag ${tag}`);
+  });
+
+  it("carries every tag forward, adds the rotation tags and flips the pair in dual mode", () => {
+    const result = planRotation(
+      "s",
+      { ProviderAddress: pgId, CredentialId: "a", AlternateCredentialId: "b", Team: "x" },
+      60,
+    );
+    if (!result.managed) throw new Error("expected managed");
+    const at = new Date("2026-11-23T10:00:00Z");
+    expect(
+      committedTags(
+        { ProviderAddress: pgId, CredentialId: "a", AlternateCredentialId: "b", Team: "x" },
+        result.plan,
+        { rotationId: "r1", trigger: "event", previousVersion: "v1", at },
+      ),
+    ).toEqual({
+      ProviderAddress: pgId,
+      CredentialId: "b",
+      AlternateCredentialId: "a",
+      Team: "x",
+      RotatedAt: "2026-11-23T10:00:00.000Z",
+      RotationTrigger: "event",
+      RotationId: "r1",
+      PreviousVersion: "v1",
+    });
+  });
+
+  it("never crashes on arbitrary tags: a plan, unmanaged, or a SecretTagError", () => {
+    const tagNames = fc.constantFrom(
+      "ProviderAddress",
+      "RotatorType",
+      "CredentialId",
+      "AlternateCredentialId",
+      "ValidityPeriodDays",
+      "AdminSecretName",
+      "Other",
+    );
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          tagNames,
+          fc.oneof(fc.string(), fc.constantFrom("postgres", "random", pgId, "127.0.0.1:5432/db")),
+        ),
+        (tags) => {
+          try {
+            planRotation("s", tags, 60);
+          } catch (error) {
+            expect(error).toBeInstanceOf(SecretTagError);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
