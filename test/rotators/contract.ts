@@ -10,9 +10,7 @@ import { startRotationStack, type RotationStack } from "../helpers/rotationStack
 export interface ContractSubject {
   rotator: Rotator;
   /** Creates a fresh credential on a real target and returns the tags and value of a secret for it. */
-  arrange(
-    id: string,
-  ): Promise<{
+  arrange(id: string): Promise<{
     tags: SecretTags;
     value: string;
     extraSecrets?: Record<string, { value: string; tags: Record<string, string> }>;
