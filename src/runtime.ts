@@ -1,0 +1,26 @@
+import { loadConfig } from "./config.js";
+import { consoleLogger } from "./logging/logger.js";
+import { createRotatorApp, type RotatorApp } from "./rotation/createEngine.js";
+
+let current: Promise<RotatorApp> | undefined;
+
+/**
+ * The app the functions share in one process: settings read once from the environment, clients created
+ * once. A failure (bad settings) is not cached, so fixing the settings and retrying works.
+ */
+export function rotatorApp(): Promise<RotatorApp> {
+  if (!current) {
+    current = Promise.resolve()
+      .then(() => createRotatorApp(loadConfig(process.env), { logger: consoleLogger }))
+      .catch((error: unknown) => {
+        current = undefined;
+        throw error;
+      });
+  }
+  return current;
+}
+
+/** Forgets the shared app, so the next call reads the settings again (the local host after a settings change; tests). */
+export function resetRotatorApp(): void {
+  current = undefined;
+}
