@@ -1,4 +1,8 @@
-import { app, type EventGridFunctionOptions, type HttpFunctionOptions, type TimerFunctionOptions } from "@azure/functions";
+import functionsPackage from "@azure/functions";
+import type { EventGridFunctionOptions, HttpFunctionOptions, TimerFunctionOptions } from "@azure/functions";
+
+// @azure/functions is CommonJS; Node's ESM loader sees only its default export.
+const { app } = functionsPackage;
 
 /**
  * What each function file exports besides registering itself: its name, trigger and options (with the
@@ -26,5 +30,11 @@ export function register<T extends FunctionDefinition>(definition: T): T {
 
 export function isFunctionDefinition(value: unknown): value is FunctionDefinition {
   const v = value as Partial<FunctionDefinition> | null;
-  return typeof v === "object" && v !== null && typeof v.name === "string" && ["http", "eventGrid", "timer"].includes(v.trigger as string) && typeof v.options === "object";
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    typeof v.name === "string" &&
+    ["http", "eventGrid", "timer"].includes(v.trigger as string) &&
+    typeof v.options === "object"
+  );
 }

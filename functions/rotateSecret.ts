@@ -8,20 +8,33 @@ import { parseRotateRequest } from "../src/triggers/rotateRequest.js";
 import { register } from "./functionDefinition.js";
 
 /** `POST /api/secrets/{name}/rotate`: on-demand rotation. Body or query: `vault`, `dryRun`, `force`. */
-export async function rotateSecret(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+export async function rotateSecret(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
   let app;
   try {
     app = await rotatorApp();
   } catch (error) {
     if (error instanceof ConfigurationError) {
       context.error(error.message);
-      return problem(500, "akv-rotator is not configured", "the app's settings are invalid; see the function log", { problems: error.problems });
+      return problem(
+        500,
+        "akv-rotator is not configured",
+        "the app's settings are invalid; see the function log",
+        { problems: error.problems },
+      );
     }
     throw error;
   }
   const role = checkRole(request.headers.get("x-ms-client-principal"), app.config.httpRequiredRole);
   if (!role.ok) return problem(role.status, role.status === 401 ? "Unauthorized" : "Forbidden", role.detail);
-  const parsed = parseRotateRequest(app.config, request.params.name, new URL(request.url).searchParams, await request.text());
+  const parsed = parseRotateRequest(
+    app.config,
+    request.params.name,
+    new URL(request.url).searchParams,
+    await request.text(),
+  );
   if (!parsed.ok) return problem(400, "Bad request", parsed.detail);
   const { vault, secret, dryRun, force } = parsed.value;
   const outcome = await app.engine.rotate({ vault: vault.name, secret, trigger: "http", dryRun, force });
@@ -32,5 +45,10 @@ export async function rotateSecret(request: HttpRequest, context: InvocationCont
 export const rotateSecretFunction = register({
   name: "rotateSecret",
   trigger: "http",
-  options: { methods: ["POST"], route: "secrets/{name}/rotate", authLevel: "function", handler: rotateSecret },
+  options: {
+    methods: ["POST"],
+    route: "secrets/{name}/rotate",
+    authLevel: "function",
+    handler: rotateSecret,
+  },
 });

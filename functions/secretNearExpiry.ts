@@ -21,11 +21,19 @@ export async function secretNearExpiry(event: unknown, context: InvocationContex
   }
   const app = await rotatorApp();
   const vault = findVault(app.config, parsed.vaultName);
-  if (!vault || (parsed.objectUrl && !parsed.objectUrl.toLowerCase().startsWith(`${vault.url.toLowerCase()}/`))) {
+  if (
+    !vault ||
+    (parsed.objectUrl && !parsed.objectUrl.toLowerCase().startsWith(`${vault.url.toLowerCase()}/`))
+  ) {
     context.warn(`refused event ${parsed.eventId}: vault '${parsed.vaultName}' is not one of KEYVAULT_URIS`);
     return;
   }
-  const outcome = await app.engine.rotate({ vault: vault.name, secret: parsed.secretName, trigger: "event", expectedVersion: parsed.version });
+  const outcome = await app.engine.rotate({
+    vault: vault.name,
+    secret: parsed.secretName,
+    trigger: "event",
+    expectedVersion: parsed.version,
+  });
   const summary = `${parsed.eventType.replace("Microsoft.KeyVault.", "")} ${vault.name}/${parsed.secretName}: ${outcome.status}`;
   if (outcome.status === "busy") throw new Error(`${summary}; Event Grid will redeliver`);
   if (outcome.status === "failed") {
@@ -34,7 +42,11 @@ export async function secretNearExpiry(event: unknown, context: InvocationContex
     context.error(`${line} (not retryable; recorded in the audit trail)`);
     return;
   }
-  context.log(outcome.status === "skipped" ? `${summary} (${outcome.reason}: ${outcome.detail})` : `${summary} -> version ${outcome.newVersion}`);
+  context.log(
+    outcome.status === "skipped"
+      ? `${summary} (${outcome.reason}: ${outcome.detail})`
+      : `${summary} -> version ${outcome.newVersion}`,
+  );
 }
 
 export const secretNearExpiryFunction = register({

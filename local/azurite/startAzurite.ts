@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -45,6 +46,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     "--loose",
     ...(options.location ? ["--location", options.location] : ["--inMemoryPersistence"]),
   ];
+  if (options.location) await mkdir(options.location, { recursive: true });
   const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "pipe"],
     cwd: options.location ?? process.cwd(),

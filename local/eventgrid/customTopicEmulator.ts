@@ -25,6 +25,8 @@ export interface CustomTopicOptions {
   key: string;
   /** Append every accepted event to this JSON-lines file (`.local/audit.jsonl` for npm start). */
   file?: string;
+  /** Answers `GET|POST /_emulator/...` on the same port (the Event Grid emulator's admin endpoint). */
+  admin?: (method: string, url: URL) => { status: number; body: unknown };
 }
 
 /**
@@ -47,6 +49,10 @@ export class CustomTopicEmulator {
 
   get endpoint(): string {
     return this.endpointUrl;
+  }
+
+  get adminUrl(): string {
+    return this.endpointUrl.replace(/\/api\/events$/, "/_emulator");
   }
 
   get caCertPath(): string {
@@ -99,6 +105,11 @@ export class CustomTopicEmulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "https://127.0.0.1");
+    if (this.options.admin && (url.pathname === "/_emulator" || url.pathname.startsWith("/_emulator/"))) {
+      const answer = this.options.admin(req.method ?? "GET", url);
+      reply(res, answer.status, answer.body);
+      return;
+    }
     if (req.method !== "POST" || url.pathname !== "/api/events") {
       reply(res, 404, { error: { code: "NotFound", message: "This topic takes POST /api/events." } });
       return;

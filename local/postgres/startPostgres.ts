@@ -27,9 +27,10 @@ export interface PostgresOptions {
  * data directory and the folder above it are made reachable by that user.
  */
 export async function startPostgres(options: PostgresOptions): Promise<RunningPostgres> {
-  const port = options.port ?? (await freePort());
+  const port = options.port || (await freePort());
   await mkdir(options.dir, { recursive: true });
   await chmod(options.dir, 0o755);
+  if (process.getuid?.() === 0) await assertTraversable(path.dirname(path.resolve(options.dir)));
   const dataDir = path.join(options.dir, "data");
   const initialised = await stat(path.join(dataDir, "PG_VERSION")).then(
     () => true,
@@ -64,6 +65,19 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     );
   }
   return { host: "127.0.0.1", port, user: "postgres", password: options.password, stop: () => server.stop() };
+}
+
+/** As root the server runs as another user, who must be able to reach the data directory through every folder above it. */
+async function assertTraversable(dir: string): Promise<void> {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const { mode } = await stat(d);
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `embedded PostgreSQL runs as the unprivileged user 'postgres', who cannot enter ${d} (mode ${(mode & 0o777).toString(8)}); choose a data directory under a folder others can enter (chmod o+x)`,
+      );
+    }
+    if (d === path.dirname(d)) return;
+  }
 }
 
 export async function freePort(): Promise<number> {

@@ -1,71 +1,95 @@
-import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { KeyVaultEmulator } from "../keyvault/keyVaultEmulator.js";
+import { DEFAULT_PORTS, startLocalStack, type StackPorts } from "./localStack.js";
 
 /**
- * `npm start`: the local stack on loopback. For now it runs the Key Vault emulator (the functions host,
- * Event Grid emulator, Azurite and PostgreSQL join it as their issues land). State lives under `.local/`;
- * `npm start -- --fresh` starts clean.
+ * `npm start`: the whole loop on this machine, no Azure subscription. See README "The local stack".
+ * Flags: --fresh, --keyvault-port, --eventgrid-port, --azurite-port, --postgres-port, --host-port.
  */
-const LOCAL_DIR = path.resolve(".local");
+const USAGE =
+  "usage: npm start -- [--fresh] [--keyvault-port N] [--eventgrid-port N] [--azurite-port N] [--postgres-port N] [--host-port N]";
+
+function port(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(`--${name} must be a port number (0 picks a free one), got '${raw}'`);
+  return n;
+}
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { fresh: { type: "boolean" }, "keyvault-port": { type: "string" } },
-    strict: true,
-  });
-  const port = Number(values["keyvault-port"] ?? "8443");
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`--keyvault-port must be a port number, got '${values["keyvault-port"]}'`);
-  }
-  if (values.fresh) await rm(path.join(LOCAL_DIR, "state"), { recursive: true, force: true });
-  await mkdir(LOCAL_DIR, { recursive: true });
-
-  const keyVault = new KeyVaultEmulator({
-    port,
-    vaultName: "demo",
-    certDir: path.join(LOCAL_DIR, "tls"),
-    dataDir: path.join(LOCAL_DIR, "state"),
-  });
+  let values;
   try {
-    await keyVault.start();
+    ({ values } = parseArgs({
+      options: {
+        fresh: { type: "boolean" },
+        "keyvault-port": { type: "string" },
+        "eventgrid-port": { type: "string" },
+        "azurite-port": { type: "string" },
+        "postgres-port": { type: "string" },
+        "host-port": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
-      throw new Error(`port ${port} is in use: stop what holds it, or pass --keyvault-port N`, {
-        cause: error,
-      });
-    }
-    throw error;
+    throw new Error(`${(error as Error).message}\n${USAGE}`, { cause: error });
   }
-  keyVault.onEvent((e) =>
-    console.log(
-      `[keyvault] ${e.eventType.replace("Microsoft.KeyVault.", "")} ${e.subject} (version ${e.data.Version})`,
-    ),
-  );
-  const stack = {
-    keyVault: {
-      name: keyVault.vaultName,
-      url: keyVault.url,
-      adminUrl: `${keyVault.url}/_emulator`,
-      caCertPath: keyVault.caCertPath,
-    },
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const ports: StackPorts = {
+    keyVault: port("keyvault-port", values["keyvault-port"], DEFAULT_PORTS.keyVault),
+    eventGrid: port("eventgrid-port", values["eventgrid-port"], DEFAULT_PORTS.eventGrid),
+    azurite: port("azurite-port", values["azurite-port"], DEFAULT_PORTS.azurite),
+    postgres: port("postgres-port", values["postgres-port"], DEFAULT_PORTS.postgres),
+    host: port("host-port", values["host-port"], DEFAULT_PORTS.host),
   };
-  await writeFile(path.join(LOCAL_DIR, "stack.json"), `${JSON.stringify(stack, null, 2)}\n`);
+  const dir = path.resolve(".local");
+  console.log(`akv-rotator local stack: starting (state in ${dir}${values.fresh ? ", fresh" : ""})...`);
+  const stack = await startLocalStack({
+    dir,
+    fresh: values.fresh ?? false,
+    ports,
+    print: (line) => console.log(line),
+  });
+  const d = stack.description as {
+    host: { url: string; functionKey: string };
+    keyVault: { url: string };
+    eventGrid: { topicEndpoint: string; adminUrl: string; auditLog: string };
+  };
   console.log(
-    `Key Vault emulator  ${keyVault.url}   (vault '${keyVault.vaultName}', CA ${keyVault.caCertPath})`,
+    [
+      "",
+      `  Functions host   ${d.host.url}   (functions: ${(stack.description.host as { functions: string[] }).functions.join(", ")})`,
+      `  Key Vault        ${d.keyVault.url}   (vault 'demo'; admin ${d.keyVault.url}/_emulator)`,
+      `  Event Grid       ${d.eventGrid.topicEndpoint}   (admin ${d.eventGrid.adminUrl}; audit log ${d.eventGrid.auditLog})`,
+      `  Azurite blobs    ${stack.azurite.blobEndpoint}`,
+      `  PostgreSQL       ${stack.postgres.host}:${stack.postgres.port}   (local superuser in .local/stack.json)`,
+      `  Function key     ${stack.keys.functionKey}`,
+      "",
+      "  Rotate on demand:",
+      `    curl -s -X POST "${d.host.url}/api/secrets/demo-api-key/rotate" -H "x-functions-key: ${stack.keys.functionKey}" -H "content-type: application/json" -d '{"force":true}'`,
+      "",
+      `  Everything a script needs: ${path.join(dir, "stack.json")}.  Ctrl-C stops.`,
+      stack.seeded.length > 0
+        ? "  Demo secrets near expiry were just seeded: their rotations follow within seconds.\n"
+        : "",
+    ].join("\n"),
   );
-  console.log(`Everything a script needs is in ${path.join(LOCAL_DIR, "stack.json")}. Ctrl-C stops.`);
-
+  let stopping = false;
   const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
     console.log("stopping...");
-    keyVault.stop().then(
+    stack.stop().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 }
 
 main().catch((error: unknown) => {

@@ -182,7 +182,7 @@ export class RotationEngine {
     await this.checkpoint("plan", request);
     const plan = this.plan(run, current);
     if (!plan) return this.skip(run, "unmanaged", "the secret has neither ProviderAddress nor RotatorType");
-    const notDue = this.notDue(request, current);
+    const notDue = this.notDue(request, current, plan);
     if (notDue) return this.skip(run, "not-due", notDue);
 
     const newCredential = generatePassword(plan.rotator.passwordPolicy);
@@ -414,7 +414,7 @@ export class RotationEngine {
       if (!plan)
         return this.skipOutcome(run, "unmanaged", "the secret has neither ProviderAddress nor RotatorType");
       const pending = await gateway.readPending(request.secret);
-      const notDue = this.notDue(request, current);
+      const notDue = this.notDue(request, current, plan);
       const detail = pending
         ? `rotation ${pending.rotationId} is under way and would be resumed`
         : (notDue ??
@@ -445,17 +445,25 @@ export class RotationEngine {
     }
   }
 
-  private notDue(request: RotationRequest, current: CurrentSecret): string | undefined {
+  /**
+   * Why this run should not rotate now, if it should not. Events and the sweep rotate only what is due:
+   * no expiry, expired, or expiring within the due window, which is ROTATE_BEFORE_EXPIRY_DAYS but at most
+   * half the validity. (Key Vault raises SecretNearExpiry 30 days ahead; without the cap, a version valid
+   * for 30 days or less would be near expiry the moment it is written and rotate again at once.) On demand,
+   * a version younger than MIN_ROTATION_INTERVAL_MINUTES needs force.
+   */
+  private notDue(request: RotationRequest, current: CurrentSecret, plan: RotationPlan): string | undefined {
+    if (request.force) return undefined;
     const now = this.now().getTime();
     const { rotateBeforeExpiryDays, minRotationIntervalMinutes } = this.deps.settings;
-    if (
-      request.onlyIfDue &&
-      current.expiresOn &&
-      current.expiresOn.getTime() - now > rotateBeforeExpiryDays * DAY_MS
-    ) {
-      return `expires ${current.expiresOn.toISOString()}, more than ${rotateBeforeExpiryDays} days away`;
+    if ((request.onlyIfDue || request.trigger === "event") && current.expiresOn) {
+      const windowDays = Math.min(rotateBeforeExpiryDays, plan.validityDays / 2);
+      const leftDays = (current.expiresOn.getTime() - now) / DAY_MS;
+      if (leftDays > windowDays) {
+        return `expires ${current.expiresOn.toISOString()}, in ${Math.floor(leftDays)} days; it is due ${windowDays} days before`;
+      }
     }
-    if (!request.force && (request.trigger === "http" || request.trigger === "cli") && current.createdOn) {
+    if ((request.trigger === "http" || request.trigger === "cli") && current.createdOn) {
       const ageMinutes = (now - current.createdOn.getTime()) / 60_000;
       if (ageMinutes < minRotationIntervalMinutes) {
         return `the latest version is ${Math.floor(ageMinutes)} minutes old (minimum ${minRotationIntervalMinutes}); use force to rotate anyway`;

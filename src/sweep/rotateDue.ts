@@ -20,7 +20,14 @@ const DAY_MS = 86_400_000;
  * rotations left half-way, with at most SWEEP_CONCURRENCY at once; then redeliver the audit outbox.
  */
 export async function rotateDue(app: RotatorApp, now: Date = new Date()): Promise<DueSweepResult> {
-  const result: DueSweepResult = { vaults: 0, secrets: 0, rotated: 0, failed: 0, outcomes: [], audit: { delivered: 0, remaining: 0 } };
+  const result: DueSweepResult = {
+    vaults: 0,
+    secrets: 0,
+    rotated: 0,
+    failed: 0,
+    outcomes: [],
+    audit: { delivered: 0, remaining: 0 },
+  };
   const running = new Set<Promise<void>>();
   const limit = app.config.sweepConcurrency;
   for (const [name, gateway] of app.vaults) {

@@ -17,7 +17,12 @@ const ROLE_CLAIMS = ["roles", "http://schemas.microsoft.com/ws/2008/06/identity/
 
 export function checkRole(header: string | null, requiredRole: string | undefined): RoleCheck {
   if (!requiredRole) return { ok: true };
-  if (!header) return { ok: false, status: 401, detail: `this API requires a signed-in caller holding the app role '${requiredRole}' (App Service Authentication)` };
+  if (!header)
+    return {
+      ok: false,
+      status: 401,
+      detail: `this API requires a signed-in caller holding the app role '${requiredRole}' (App Service Authentication)`,
+    };
   let parsed: z.infer<typeof principal>;
   try {
     parsed = principal.parse(JSON.parse(Buffer.from(header, "base64").toString("utf8")));
@@ -26,5 +31,7 @@ export function checkRole(header: string | null, requiredRole: string | undefine
   }
   const roleTypes = new Set([...(parsed.role_typ ? [parsed.role_typ] : []), ...ROLE_CLAIMS]);
   const roles = parsed.claims.filter((c) => roleTypes.has(c.typ)).map((c) => c.val);
-  return roles.includes(requiredRole) ? { ok: true } : { ok: false, status: 403, detail: `the caller does not hold the app role '${requiredRole}'` };
+  return roles.includes(requiredRole)
+    ? { ok: true }
+    : { ok: false, status: 403, detail: `the caller does not hold the app role '${requiredRole}'` };
 }

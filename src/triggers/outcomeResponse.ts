@@ -13,16 +13,31 @@ export function outcomeResponse(outcome: RotationOutcome): HttpResponseInit {
       return json(200, outcome);
     case "skipped":
       if (outcome.reason === "unmanaged") {
-        return problem(422, "Secret not configured for rotation", `secret '${outcome.secret}' has neither ProviderAddress nor RotatorType`, { outcome });
+        return problem(
+          422,
+          "Secret not configured for rotation",
+          `secret '${outcome.secret}' has neither ProviderAddress nor RotatorType`,
+          { outcome },
+        );
       }
       return json(200, outcome);
     case "busy":
-      return problem(409, "Rotation in progress", `another rotation of '${outcome.secret}' holds the lease; try again shortly`, { outcome });
+      return problem(
+        409,
+        "Rotation in progress",
+        `another rotation of '${outcome.secret}' holds the lease; try again shortly`,
+        { outcome },
+      );
     case "failed": {
       const { code, message, retryable } = outcome.error;
       if (code === "SecretNotFound") return problem(404, "Secret not found", message, { outcome });
-      if (code === "MisconfiguredSecret") return problem(422, "Secret not configured for rotation", message, { outcome });
-      if (retryable) return { ...problem(503, "Rotation failed, retry later", message, { outcome }), headers: { "content-type": "application/problem+json", "retry-after": "60" } };
+      if (code === "MisconfiguredSecret")
+        return problem(422, "Secret not configured for rotation", message, { outcome });
+      if (retryable)
+        return {
+          ...problem(503, "Rotation failed, retry later", message, { outcome }),
+          headers: { "content-type": "application/problem+json", "retry-after": "60" },
+        };
       return problem(502, "Rotation failed", message, { outcome });
     }
   }

@@ -1,7 +1,12 @@
 import type { HttpResponseInit } from "@azure/functions";
 
 /** An RFC 9457 problem details answer. `detail` must never hold a secret value. */
-export function problem(status: number, title: string, detail: string, extra: Record<string, unknown> = {}): HttpResponseInit {
+export function problem(
+  status: number,
+  title: string,
+  detail: string,
+  extra: Record<string, unknown> = {},
+): HttpResponseInit {
   return {
     status,
     headers: { "content-type": "application/problem+json", "cache-control": "no-store" },
@@ -10,5 +15,9 @@ export function problem(status: number, title: string, detail: string, extra: Re
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
-  return { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers }, body: JSON.stringify(body) };
+  return {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+    body: JSON.stringify(body),
+  };
 }

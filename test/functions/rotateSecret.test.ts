@@ -15,22 +15,38 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-async function call(name: string, init: Parameters<typeof rotateRequest>[1] = {}): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, string> }> {
+async function call(
+  name: string,
+  init: Parameters<typeof rotateRequest>[1] = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, string> }> {
   const { context } = invocation("rotateSecret");
   const res: HttpResponseInit = await rotateSecret(rotateRequest(name, init), context);
-  return { status: res.status ?? 200, body: JSON.parse(String(res.body)) as Record<string, unknown>, headers: (res.headers ?? {}) as Record<string, string> };
+  return {
+    status: res.status ?? 200,
+    body: JSON.parse(String(res.body)) as Record<string, unknown>,
+    headers: (res.headers ?? {}) as Record<string, string>,
+  };
 }
 
 describe("POST /api/secrets/{name}/rotate", () => {
   it("200 with the outcome when it rotates", async () => {
     const res = await call("api-key", { body: { force: true } });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: "rotated", vault: "httpvault", secret: "api-key", trigger: "http", rotator: "random" });
+    expect(res.body).toMatchObject({
+      status: "rotated",
+      vault: "httpvault",
+      secret: "api-key",
+      trigger: "http",
+      rotator: "random",
+    });
     expect(JSON.stringify(res.body)).not.toContain("CANARY");
   });
 
   it("200 skipped for a dry run and for a recent rotation without force; query flags work too", async () => {
-    expect((await call("api-key", { query: { dryRun: "true" } })).body).toMatchObject({ status: "skipped", reason: "dry-run" });
+    expect((await call("api-key", { query: { dryRun: "true" } })).body).toMatchObject({
+      status: "skipped",
+      reason: "dry-run",
+    });
     expect((await call("api-key")).body).toMatchObject({ status: "skipped", reason: "not-due" });
   });
 
@@ -40,7 +56,12 @@ describe("POST /api/secrets/{name}/rotate", () => {
     ["a body that is not an object", "api-key", { rawBody: "[1]" }, "JSON object"],
     ["an unknown field", "api-key", { body: { forse: true } }, "unknown field(s) forse"],
     ["a flag that is not a boolean", "api-key", { body: { force: "yes" } }, "'force'"],
-    ["a vault that is not configured", "api-key", { body: { vault: "other" } }, "vault 'other' is not one of the configured vaults"],
+    [
+      "a vault that is not configured",
+      "api-key",
+      { body: { vault: "other" } },
+      "vault 'other' is not one of the configured vaults",
+    ],
   ])("400 problem details for %s, naming what is wrong", async (_what, name, init, text) => {
     const res = await call(name, init);
     expect(res.status).toBe(400);
@@ -61,7 +82,9 @@ describe("POST /api/secrets/{name}/rotate", () => {
     expect((await call("no-such-secret")).status).toBe(404);
     await stack.kv.setSecret("plain", "CANARY-plain", {});
     expect((await call("plain")).status).toBe(422);
-    await stack.kv.setSecret("broken", "CANARY-broken", { tags: { RotatorType: "random", ValidityPeriodDays: "abc" } });
+    await stack.kv.setSecret("broken", "CANARY-broken", {
+      tags: { RotatorType: "random", ValidityPeriodDays: "abc" },
+    });
     const broken = await call("broken");
     expect(broken.status).toBe(422);
     expect(String(broken.body.detail)).toContain("ValidityPeriodDays");
@@ -76,12 +99,19 @@ describe("POST /api/secrets/{name}/rotate", () => {
   });
 
   it("503 with Retry-After for a retryable failure, 502 for a final one", async () => {
-    await stack.kv.setSecret("pg-down", "CANARY-pg-down", { tags: { RotatorType: "postgres", ProviderAddress: "127.0.0.1:1/db", CredentialId: "x" } });
+    await stack.kv.setSecret("pg-down", "CANARY-pg-down", {
+      tags: { RotatorType: "postgres", ProviderAddress: "127.0.0.1:1/db", CredentialId: "x" },
+    });
     const down = await call("pg-down", { body: { force: true } });
     expect(down.status).toBe(503);
     expect(down.headers["retry-after"]).toBe("60");
     await stack.kv.setSecret("kv-denied", "CANARY-denied", { tags: { RotatorType: "random" } });
-    stack.vault.emulator.faults.inject({ operation: "setSecret", secretName: pendingRecordName("kv-denied"), status: 403, body: { error: { code: "Forbidden", message: "no" } } });
+    stack.vault.emulator.faults.inject({
+      operation: "setSecret",
+      secretName: pendingRecordName("kv-denied"),
+      status: 403,
+      body: { error: { code: "Forbidden", message: "no" } },
+    });
     const denied = await call("kv-denied", { body: { force: true } });
     expect(denied.status).toBe(502);
     expect(denied.body).toMatchObject({ outcome: { error: { code: "KeyVaultForbidden" } } });
@@ -90,9 +120,30 @@ describe("POST /api/secrets/{name}/rotate", () => {
   it("401 and 403 by app role when App Service Authentication is required", async () => {
     useSettings(stack.env, { HTTP_REQUIRED_ROLE: "Rotator.Rotate" });
     expect((await call("api-key", { body: { dryRun: true } })).status).toBe(401);
-    expect((await call("api-key", { body: { dryRun: true }, headers: { "x-ms-client-principal": "not base64 json" } })).status).toBe(401);
-    expect((await call("api-key", { body: { dryRun: true }, headers: { "x-ms-client-principal": principalHeader(["Reader"]) } })).status).toBe(403);
-    expect((await call("api-key", { body: { dryRun: true }, headers: { "x-ms-client-principal": principalHeader(["Rotator.Rotate"]) } })).status).toBe(200);
+    expect(
+      (
+        await call("api-key", {
+          body: { dryRun: true },
+          headers: { "x-ms-client-principal": "not base64 json" },
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await call("api-key", {
+          body: { dryRun: true },
+          headers: { "x-ms-client-principal": principalHeader(["Reader"]) },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await call("api-key", {
+          body: { dryRun: true },
+          headers: { "x-ms-client-principal": principalHeader(["Rotator.Rotate"]) },
+        })
+      ).status,
+    ).toBe(200);
     useSettings(stack.env);
   });
 

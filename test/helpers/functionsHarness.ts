@@ -2,7 +2,10 @@ import { HttpRequest, InvocationContext } from "@azure/functions";
 import { resetRotatorApp } from "../../src/runtime.js";
 
 /** Points the functions' shared app at a stack's settings (as app settings would), fresh each time. */
-export function useSettings(env: Record<string, string>, extra: Record<string, string | undefined> = {}): void {
+export function useSettings(
+  env: Record<string, string>,
+  extra: Record<string, string | undefined> = {},
+): void {
   for (const [k, v] of Object.entries({ ...env, ...extra })) {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
@@ -25,7 +28,15 @@ export function invocation(functionName: string): CapturedContext {
   return { context, logs };
 }
 
-export function rotateRequest(name: string, init: { body?: unknown; rawBody?: string; query?: Record<string, string>; headers?: Record<string, string> } = {}): HttpRequest {
+export function rotateRequest(
+  name: string,
+  init: {
+    body?: unknown;
+    rawBody?: string;
+    query?: Record<string, string>;
+    headers?: Record<string, string>;
+  } = {},
+): HttpRequest {
   const query = new URLSearchParams(init.query ?? {}).toString();
   return new HttpRequest({
     method: "POST",
@@ -39,6 +50,11 @@ export function rotateRequest(name: string, init: { body?: unknown; rawBody?: st
 
 export function principalHeader(roles: string[]): string {
   return Buffer.from(
-    JSON.stringify({ auth_typ: "aad", name_typ: "name", role_typ: "roles", claims: [{ typ: "name", val: "caller" }, ...roles.map((r) => ({ typ: "roles", val: r }))] }),
+    JSON.stringify({
+      auth_typ: "aad",
+      name_typ: "name",
+      role_typ: "roles",
+      claims: [{ typ: "name", val: "caller" }, ...roles.map((r) => ({ typ: "roles", val: r }))],
+    }),
   ).toString("base64");
 }

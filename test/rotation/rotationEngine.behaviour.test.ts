@@ -371,3 +371,61 @@ describe("rotation engine: outcomes and failure modes", () => {
     });
   });
 });
+
+describe("rotation engine: when a rotation is due", () => {
+  it("an event for a version outside the due window is skipped, so a short validity cannot loop on near-expiry events", async () => {
+    // Valid for 30 days: Key Vault says "near expiry" at once, but the due window is 15 days.
+    const v1 = (
+      await stack.kv.setSecret("short-lived", "CANARY-short-1", {
+        tags: { RotatorType: "random", ValidityPeriodDays: "30" },
+        expiresOn: new Date(Date.now() + 2 * 86_400_000),
+      })
+    ).properties.version as string;
+    const first = await app.engine.rotate({
+      vault: "rotation",
+      secret: "short-lived",
+      trigger: "event",
+      expectedVersion: v1,
+    });
+    expect(first.status).toBe("rotated");
+    const v2 = (await stack.kv.getSecret("short-lived")).properties.version as string;
+    const next = await app.engine.rotate({
+      vault: "rotation",
+      secret: "short-lived",
+      trigger: "event",
+      expectedVersion: v2,
+    });
+    expect(next).toMatchObject({ status: "skipped", reason: "not-due" });
+    expect((next as SkippedOutcome).detail).toContain("due 15 days before");
+  });
+
+  it("an expired secret is always due, and force overrides the window", async () => {
+    const v1 = (
+      await stack.kv.setSecret("expired-one", "CANARY-expired-1", {
+        tags: { RotatorType: "random" },
+        expiresOn: new Date(Date.now() - 86_400_000),
+      })
+    ).properties.version as string;
+    expect(
+      (
+        await app.engine.rotate({
+          vault: "rotation",
+          secret: "expired-one",
+          trigger: "event",
+          expectedVersion: v1,
+        })
+      ).status,
+    ).toBe("rotated");
+    expect(
+      (
+        await app.engine.rotate({
+          vault: "rotation",
+          secret: "expired-one",
+          trigger: "sweep",
+          onlyIfDue: true,
+          force: true,
+        })
+      ).status,
+    ).toBe("rotated");
+  });
+});

@@ -1,0 +1,52 @@
+import type { SecretClient } from "@azure/keyvault-secrets";
+import pg from "pg";
+import { randomBytes } from "node:crypto";
+import type { RunningPostgres } from "../postgres/startPostgres.js";
+
+const DAY = 86_400_000;
+
+/**
+ * The demo secrets of the local stack's first run: a PostgreSQL login expiring tomorrow and an API key
+ * expiring in three days (both rotated within seconds of start, through Key Vault's near-expiry event),
+ * an unmanaged secret (reported, never touched) and a misconfigured one (its rotation fails, audited).
+ */
+export async function seedDemoSecrets(kv: SecretClient, postgres: RunningPostgres): Promise<string[]> {
+  const appPassword = `Demo-${randomBytes(12).toString("base64url")}`;
+  const client = new pg.Client({
+    host: postgres.host,
+    port: postgres.port,
+    user: postgres.user,
+    password: postgres.password,
+    database: "postgres",
+  });
+  await client.connect();
+  try {
+    const exists = await client.query("SELECT 1 FROM pg_roles WHERE rolname = 'demo_app'");
+    const verb = exists.rowCount ? "ALTER" : "CREATE";
+    await client.query(`${verb} ROLE demo_app WITH LOGIN PASSWORD ${pg.escapeLiteral(appPassword)}`);
+  } finally {
+    await client.end();
+  }
+  const now = Date.now();
+  await kv.setSecret("demo-postgres-app", appPassword, {
+    tags: {
+      CredentialId: "demo_app",
+      ProviderAddress: `${postgres.host}:${postgres.port}/postgres`,
+      RotatorType: "postgres",
+      ValidityPeriodDays: "30",
+    },
+    expiresOn: new Date(now + DAY),
+  });
+  await kv.setSecret("demo-api-key", randomBytes(24).toString("base64url"), {
+    tags: { RotatorType: "random", ValidityPeriodDays: "90" },
+    expiresOn: new Date(now + 3 * DAY),
+  });
+  await kv.setSecret("demo-unmanaged", "not rotated by akv-rotator", {
+    expiresOn: new Date(now + 200 * DAY),
+  });
+  await kv.setSecret("demo-misconfigured", randomBytes(12).toString("base64url"), {
+    tags: { ProviderAddress: "demo-db.example.com:5432", CredentialId: "app" },
+    expiresOn: new Date(now + 2 * DAY),
+  });
+  return ["demo-postgres-app", "demo-api-key", "demo-unmanaged", "demo-misconfigured"];
+}

@@ -1,0 +1,171 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalStack, type RunningStack } from "../../../local/stack/localStack.js";
+
+let dir: string;
+let stack: RunningStack;
+const lines: string[] = [];
+const ZERO = { keyVault: 0, eventGrid: 0, azurite: 0, postgres: 0, host: 0 };
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "akv-stack-"));
+  stack = await startLocalStack({
+    dir,
+    ports: ZERO,
+    timeScale: 0.01,
+    expiryCheckIntervalMs: 200,
+    runTimers: false,
+    print: (l) => lines.push(l),
+  });
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function until<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  ms = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}\n${lines.slice(-30).join("\n")}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const auditFor = (secret: string, type: string): Record<string, unknown>[] =>
+  stack.eventGrid.auditEvents
+    .filter((e) => e.type === type && (e.data as { secret?: string }).secret === secret)
+    .map((e) => e.data as Record<string, unknown>);
+
+async function canLogin(user: string, password: string): Promise<boolean> {
+  const c = new pg.Client({
+    host: stack.postgres.host,
+    port: stack.postgres.port,
+    user,
+    password,
+    database: "postgres",
+  });
+  c.on("error", () => undefined);
+  try {
+    await c.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+describe("npm start's stack, end to end over HTTP", () => {
+  it("rotates the seeded PostgreSQL login through the event path by itself; the new password logs in", async () => {
+    expect(stack.seeded).toEqual([
+      "demo-postgres-app",
+      "demo-api-key",
+      "demo-unmanaged",
+      "demo-misconfigured",
+    ]);
+    const rotated = await until(
+      "the seeded login's rotation",
+      () => auditFor("demo-postgres-app", "AkvRotator.SecretRotated")[0],
+    );
+    expect(rotated).toMatchObject({
+      vault: "demo",
+      trigger: "event",
+      rotator: "postgres",
+      outcome: "rotated",
+    });
+    const kv = stack.keyVault.store.get("demo-postgres-app");
+    expect(kv.version.version).toBe(rotated.newVersion);
+    expect(await canLogin("demo_app", kv.version.value)).toBe(true);
+    const failed = await until(
+      "the misconfigured secret's failure",
+      () => auditFor("demo-misconfigured", "AkvRotator.SecretRotationFailed")[0],
+    );
+    expect(failed).toMatchObject({ error: { code: "MisconfiguredSecret" } });
+    expect(auditFor("demo-unmanaged", "AkvRotator.SecretRotated")).toEqual([]);
+  });
+
+  it("rotates on demand with the function key, and refuses without it", async () => {
+    const url = `${stack.host.url}/api/secrets/demo-api-key/rotate`;
+    expect((await fetch(url, { method: "POST" })).status).toBe(401);
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "x-functions-key": stack.keys.functionKey, "content-type": "application/json" },
+      body: JSON.stringify({ force: true }),
+    });
+    expect(res.status).toBe(200);
+    const outcome = (await res.json()) as { status: string; newVersion: string };
+    expect(outcome.status).toBe("rotated");
+    await until("the manual rotation's audit event", () =>
+      auditFor("demo-api-key", "AkvRotator.SecretRotated").find((d) => d.trigger === "http"),
+    );
+  });
+
+  it("rotates nothing on a duplicate delivery of the same event", async () => {
+    const delivered = stack.eventGrid.deliveries.find(
+      (d) => d.subject === "demo-postgres-app" && d.outcome === "delivered",
+    );
+    expect(delivered).toBeDefined();
+    const event = stack.keyVault
+      .eventsAfter(0)
+      .map((e) => e.event)
+      .find((e) => e.id === delivered?.eventId);
+    const before = stack.keyVault.store.versionsOf("demo-postgres-app").versions.length;
+    const res = await fetch(stack.host.webhookUrl("secretNearExpiry"), {
+      method: "POST",
+      headers: { "content-type": "application/json", "aeg-event-type": "Notification" },
+      body: JSON.stringify([event]),
+    });
+    expect(res.status).toBe(200);
+    expect(stack.keyVault.store.versionsOf("demo-postgres-app").versions.length).toBe(before);
+  });
+
+  it("keeps the audit events in .local/audit.jsonl and describes itself in stack.json", async () => {
+    const audit = (await readFile(path.join(dir, "audit.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string });
+    expect(audit.some((e) => e.type === "AkvRotator.SecretRotated")).toBe(true);
+    const described = JSON.parse(await readFile(path.join(dir, "stack.json"), "utf8")) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(described.host).toMatchObject({ url: stack.host.url, functionKey: stack.keys.functionKey });
+    expect(described.keyVault?.adminUrl).toBe(`${stack.keyVault.url}/_emulator`);
+    expect(described.eventGrid?.adminUrl).toMatch(/\/_emulator$/);
+    expect(described.postgres).toMatchObject({
+      host: "127.0.0.1",
+      port: stack.postgres.port,
+      user: "postgres",
+    });
+    const allText = JSON.stringify(audit) + lines.join("\n");
+    expect(allText).not.toContain(stack.keyVault.store.get("demo-postgres-app").version.value);
+  });
+
+  it("keeps its state across a restart without seeding again, and names a port in use", async () => {
+    const versions = stack.keyVault.store.versionsOf("demo-api-key").versions.length;
+    const kvPort = Number(new URL(stack.keyVault.url).port);
+    await stack.stop();
+    stack = await startLocalStack({ dir, ports: ZERO, timeScale: 0.01, runTimers: false });
+    expect(stack.seeded).toEqual([]);
+    expect(stack.keyVault.store.versionsOf("demo-api-key").versions.length).toBe(versions);
+    const blocker = stack.keyVault.url;
+    await expect(
+      startLocalStack({ dir: `${dir}-other`, ports: { ...ZERO, keyVault: Number(new URL(blocker).port) } }),
+    ).rejects.toThrow(
+      new RegExp(
+        `port ${Number(new URL(blocker).port)} \\(keyVault\\) is in use: stop what holds it, or pass --keyvault-port N`,
+      ),
+    );
+    expect(kvPort).toBeGreaterThan(0);
+  });
+});
