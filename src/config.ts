@@ -45,7 +45,8 @@ export const SETTINGS = {
   AZURE_CLIENT_ID: "client id of the user-assigned managed identity",
   AKV_ROTATOR_TLS_CA_FILE: "PEM file of an extra CA to trust (the local emulators' CA)",
   DEFAULT_VALIDITY_DAYS: "lifetime of a new version when the secret has no ValidityPeriodDays tag (60)",
-  ROTATE_BEFORE_EXPIRY_DAYS: "events and the sweep rotate this many days before expiry, at most half the validity (30)",
+  ROTATE_BEFORE_EXPIRY_DAYS:
+    "events and the sweep rotate this many days before expiry, at most half the validity (30)",
   MIN_ROTATION_INTERVAL_MINUTES: "on-demand rotation of a secret rotated more recently needs force (60)",
   LEASE_SECONDS: "blob lease duration, 15-60 (30)",
   SWEEP_SCHEDULE: "NCRONTAB schedule of the compliance sweep (0 0 3 * * *)",
