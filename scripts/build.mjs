@@ -25,6 +25,8 @@ const result = await build({
   sourcemap: "linked",
   metafile: true,
   logLevel: "warning",
+  // Provided by the Functions worker at run time; pg's optional native binding is not used.
+  external: ["@azure/functions-core", "pg-native"],
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __akvCreateRequire } from 'node:module'; const require = __akvCreateRequire(import.meta.url);",

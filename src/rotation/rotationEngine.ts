@@ -70,6 +70,8 @@ interface Run {
   rotationId: string;
   rotator?: string;
   pendingKept: boolean;
+  /** This run delivered its own audit event: no outbox sweep needed afterwards. */
+  delivered?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -389,7 +391,7 @@ export class RotationEngine {
     await run.gateway.disablePending(pending);
     run.pendingKept = false;
     await this.checkpoint("audit-deliver", run.request);
-    if (event) await this.deps.audit.deliver(event);
+    if (event) run.delivered = await this.deps.audit.deliver(event);
     return outcome;
   }
 
