@@ -1,14 +1,18 @@
 import type { InvocationContext, Timer } from "@azure/functions";
 import { rotatorApp } from "../src/runtime.js";
-import { rotateDue } from "../src/sweep/rotateDue.js";
+import { sweepAndReport } from "../src/sweep/sweepAndReport.js";
 import { register } from "./functionDefinition.js";
 
-/** Timer on SWEEP_SCHEDULE: the backstop that rotates what the events missed and redelivers the audit outbox. */
+/** Timer on SWEEP_SCHEDULE: rotates what the events missed, stores the compliance report, redelivers the audit outbox. */
 export async function complianceSweep(timer: Timer, context: InvocationContext): Promise<void> {
   const app = await rotatorApp();
-  const result = await rotateDue(app);
-  const line = `sweep: ${result.secrets} secrets in ${result.vaults} vault(s); ${result.rotated} rotated, ${result.failed} failed; audit outbox ${result.audit.delivered} sent, ${result.audit.remaining} waiting${timer.isPastDue ? " (past due)" : ""}`;
-  if (result.failed > 0) context.warn(line);
+  const { summary, audit } = await sweepAndReport(app);
+  const states = Object.entries(summary.byState)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}`)
+    .join(", ");
+  const line = `sweep: ${summary.total} secrets (${states || "none"}); ${summary.rotated} rotated, ${summary.failed} failed; audit outbox ${audit.delivered} sent, ${audit.remaining} waiting${timer.isPastDue ? " (past due)" : ""}`;
+  if (summary.failed > 0) context.warn(line);
   else context.log(line);
 }
 

@@ -16,7 +16,8 @@ export type CredentialKind = "default" | "managed-identity" | "emulator";
 
 export interface AppConfig {
   vaults: VaultRef[];
-  storage: StorageConfig;
+  /** Absent only for read-only CLI commands (validate, status, sweep without --rotate). */
+  storage?: StorageConfig;
   /** Blob container for leases, the audit outbox and reports. */
   container: string;
   audit?: { endpoint: string; key?: string };
@@ -103,7 +104,11 @@ function parseVaults(raw: string | undefined, problems: string[]): VaultRef[] {
   return vaults;
 }
 
-function parseStorage(env: NodeJS.ProcessEnv, problems: string[]): StorageConfig {
+function parseStorage(
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+  required: boolean,
+): StorageConfig | undefined {
   const cs = env.AzureWebJobsStorage?.trim();
   if (cs) {
     if (cs === "UseDevelopmentStorage=true") {
@@ -157,10 +162,13 @@ const credentialSchema = z.enum(["default", "managed-identity", "emulator"]);
  * Reads and validates every setting once. Throws one ConfigurationError that lists every problem, so an
  * operator fixes them in one pass. Never echoes a key or connection string.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: { vaults?: VaultRef[]; requireStorage?: boolean } = {},
+): AppConfig {
   const problems: string[] = [];
-  const vaults = parseVaults(env.KEYVAULT_URIS, problems);
-  const storage = parseStorage(env, problems);
+  const vaults = overrides.vaults ?? parseVaults(env.KEYVAULT_URIS, problems);
+  const storage = parseStorage(env, problems, overrides.requireStorage ?? true);
   const container = env.AKV_ROTATOR_CONTAINER?.trim() || "akv-rotator";
   if (!/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(container)) {
     problems.push(
@@ -217,7 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const httpRequiredRole = env.HTTP_REQUIRED_ROLE?.trim() || undefined;
   const config: AppConfig = {
     vaults,
-    storage,
+    ...(storage ? { storage } : {}),
     container,
     ...(audit ? { audit } : {}),
     credential,

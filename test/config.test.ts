@@ -22,7 +22,7 @@ describe("settings", () => {
       sweepSchedule: "0 0 3 * * *",
       sweepConcurrency: 4,
     });
-    expect(config.storage.kind).toBe("connectionString");
+    expect(config.storage?.kind).toBe("connectionString");
     expect(config.audit).toBeUndefined();
   });
 

@@ -8,6 +8,8 @@ import { consoleLogger, type Logger } from "../logging/logger.js";
 import { openAppContainer } from "../storage/appContainer.js";
 import { sdkClientOptions } from "../vault/clientOptions.js";
 import { createCredential } from "../vault/createCredential.js";
+import { ThrottleSignal, throttleBackoffPolicy } from "../vault/throttlePolicy.js";
+import { ConfigurationError } from "../errors.js";
 import { VaultGateway } from "../vault/vaultGateway.js";
 import { LeaseManager } from "./blobLease.js";
 import { RotationEngine, type EngineDeps } from "./rotationEngine.js";
@@ -19,6 +21,30 @@ export interface RotatorApp {
   vaults: ReadonlyMap<string, VaultGateway>;
   container: ContainerClient;
   credential: TokenCredential;
+  /** Every 429 Key Vault answers any client of this app. */
+  throttle: ThrottleSignal;
+}
+
+/** One gateway per configured vault, with the app's client options and the throttle policy. */
+export function createVaultGateways(
+  config: AppConfig,
+  credential: TokenCredential,
+  throttle: ThrottleSignal,
+): Map<string, VaultGateway> {
+  const clientOptions = sdkClientOptions(config);
+  return new Map(
+    config.vaults.map((v) => [
+      v.name,
+      new VaultGateway(
+        v,
+        new SecretClient(v.url, credential, {
+          ...clientOptions,
+          disableChallengeResourceVerification: config.credential === "emulator",
+          additionalPolicies: [{ policy: throttleBackoffPolicy(throttle), position: "perCall" }],
+        }),
+      ),
+    ]),
+  );
 }
 
 export interface CreateOptions {
@@ -32,21 +58,15 @@ export interface CreateOptions {
 /** Builds the engine and what it needs from validated settings: the one composition root of src/. */
 export async function createRotatorApp(config: AppConfig, options: CreateOptions = {}): Promise<RotatorApp> {
   const logger = options.logger ?? consoleLogger;
+  if (!config.storage) {
+    throw new ConfigurationError([
+      "AzureWebJobsStorage is required to rotate: leases and the audit outbox live there",
+    ]);
+  }
   const credential = await createCredential(config);
-  const clientOptions = sdkClientOptions(config);
-  const vaults = new Map(
-    config.vaults.map((v) => [
-      v.name,
-      new VaultGateway(
-        v,
-        new SecretClient(v.url, credential, {
-          ...clientOptions,
-          disableChallengeResourceVerification: config.credential === "emulator",
-        }),
-      ),
-    ]),
-  );
-  const container = await openAppContainer(config, credential);
+  const throttle = new ThrottleSignal();
+  const vaults = createVaultGateways(config, credential, throttle);
+  const container = await openAppContainer({ ...config, storage: config.storage }, credential);
   const configured = config.audit ? eventGridSink(config.audit, credential, config) : logSink(logger);
   const audit = new AuditTrail(container, options.sink ? options.sink(configured) : configured, logger);
   const engine = new RotationEngine({
@@ -59,5 +79,5 @@ export async function createRotatorApp(config: AppConfig, options: CreateOptions
     ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  return { config, engine, audit, vaults, container, credential };
+  return { config, engine, audit, vaults, container, credential, throttle };
 }

@@ -8,7 +8,7 @@ import { sdkClientOptions } from "../vault/clientOptions.js";
  * on first use.
  */
 export async function openAppContainer(
-  config: Pick<AppConfig, "storage" | "container" | "tlsCa">,
+  config: Pick<AppConfig, "container" | "tlsCa"> & { storage: NonNullable<AppConfig["storage"]> },
   credential: TokenCredential,
 ): Promise<ContainerClient> {
   const options = sdkClientOptions(config);

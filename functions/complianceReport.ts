@@ -1,0 +1,44 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { rotatorApp } from "../src/runtime.js";
+import { readLatestReport } from "../src/sweep/reportStore.js";
+import { problem } from "../src/triggers/problemDetails.js";
+import { register } from "./functionDefinition.js";
+
+const PAGE_POLICY =
+  "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
+
+/** `GET /api/compliance[?format=json|html]`: the latest compliance report the sweep stored. */
+export async function complianceReport(
+  request: HttpRequest,
+  _context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const format = request.query.get("format") ?? "json";
+  if (format !== "json" && format !== "html")
+    return problem(400, "Bad request", `format must be json or html, not '${format.slice(0, 20)}'`);
+  const app = await rotatorApp();
+  const body = await readLatestReport(app.container, format);
+  if (!body)
+    return problem(
+      404,
+      "No report yet",
+      "the compliance sweep has not stored a report yet; it runs on SWEEP_SCHEDULE",
+    );
+  return {
+    status: 200,
+    headers:
+      format === "json"
+        ? { "content-type": "application/json", "cache-control": "no-store" }
+        : {
+            "content-type": "text/html; charset=utf-8",
+            "cache-control": "no-store",
+            "content-security-policy": PAGE_POLICY,
+          },
+    body,
+  };
+}
+
+export const complianceReportFunction = register({
+  name: "complianceReport",
+  trigger: "http",
+  options: { methods: ["GET"], route: "compliance", authLevel: "function", handler: complianceReport },
+});

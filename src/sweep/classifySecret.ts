@@ -1,0 +1,129 @@
+import { SecretTagError } from "../errors.js";
+import { planRotation } from "../rotation/rotationPlan.js";
+
+export const SECRET_STATES = [
+  "ok",
+  "near-expiry",
+  "expired",
+  "no-expiry",
+  "overdue",
+  "unmanaged",
+  "misconfigured",
+  "pending-stuck",
+] as const;
+export type SecretState = (typeof SECRET_STATES)[number];
+
+/** What the listing says of a secret (no value): the latest version's properties. */
+export interface ListedSecret {
+  name: string;
+  enabled: boolean;
+  expiresOn?: Date;
+  createdOn?: Date;
+  tags: Record<string, string>;
+}
+
+/** An enabled pending record of the secret: a rotation under way or stopped half-way. */
+export interface OpenRotation {
+  rotationId: string;
+  stagedAt: Date;
+}
+
+export interface Classification {
+  state: SecretState;
+  detail: string;
+  /** Whether the sweep should rotate it now (managed, enabled, due or resumable). */
+  due: boolean;
+  rotator?: string;
+  validityDays?: number;
+  /** When it becomes due: the start of its due window. */
+  dueAt?: Date;
+}
+
+export interface ClassifySettings {
+  defaultValidityDays: number;
+  rotateBeforeExpiryDays: number;
+  /** A pending record older than this is a stuck rotation (default 60 minutes). */
+  pendingStuckMinutes?: number;
+}
+
+const DAY = 86_400_000;
+
+/**
+ * The state of one secret at `now` (DESIGN.md, sweep): pending-stuck, unmanaged, misconfigured, expired,
+ * near-expiry (inside its due window: ROTATE_BEFORE_EXPIRY_DAYS, at most half its validity), overdue (no
+ * expiry and older than its validity), no-expiry, or ok. Disabled secrets keep their state but are never due.
+ */
+export function classifySecret(
+  secret: ListedSecret,
+  now: Date,
+  settings: ClassifySettings,
+  open?: OpenRotation,
+): Classification {
+  const t = now.getTime();
+  if (secret.tags.ProviderAddress === undefined && secret.tags.RotatorType === undefined) {
+    return {
+      state: "unmanaged",
+      detail: "no ProviderAddress or RotatorType tag: reported, never rotated",
+      due: false,
+    };
+  }
+  let plan;
+  try {
+    plan = planRotation(secret.name, secret.tags, settings.defaultValidityDays);
+  } catch (error) {
+    if (error instanceof SecretTagError) return { state: "misconfigured", detail: error.message, due: false };
+    throw error;
+  }
+  if (!plan.managed) return { state: "unmanaged", detail: "no rotation tags", due: false };
+  const base = { rotator: plan.plan.rotatorType, validityDays: plan.plan.validityDays };
+  const enabled = secret.enabled;
+  if (open) {
+    const ageMinutes = (t - open.stagedAt.getTime()) / 60_000;
+    if (ageMinutes > (settings.pendingStuckMinutes ?? 60)) {
+      return {
+        ...base,
+        state: "pending-stuck",
+        detail: `rotation ${open.rotationId} was staged ${Math.floor(ageMinutes)} minutes ago and has not finished`,
+        due: enabled,
+      };
+    }
+  }
+  const windowDays = Math.min(settings.rotateBeforeExpiryDays, plan.plan.validityDays / 2);
+  if (!secret.expiresOn) {
+    const created = secret.createdOn ?? now;
+    const ageDays = (t - created.getTime()) / DAY;
+    const state = ageDays > plan.plan.validityDays ? "overdue" : "no-expiry";
+    return {
+      ...base,
+      state,
+      detail: `no expiry date; the latest version is ${Math.floor(ageDays)} days old (validity ${plan.plan.validityDays})`,
+      due: enabled,
+    };
+  }
+  const dueAt = new Date(secret.expiresOn.getTime() - windowDays * DAY);
+  const leftDays = (secret.expiresOn.getTime() - t) / DAY;
+  if (leftDays <= 0)
+    return {
+      ...base,
+      state: "expired",
+      detail: `expired ${secret.expiresOn.toISOString()}`,
+      due: enabled,
+      dueAt,
+    };
+  if (t >= dueAt.getTime()) {
+    return {
+      ...base,
+      state: "near-expiry",
+      detail: `expires ${secret.expiresOn.toISOString()}, in ${leftDays.toFixed(1)} days`,
+      due: enabled,
+      dueAt,
+    };
+  }
+  return {
+    ...base,
+    state: "ok",
+    detail: `expires ${secret.expiresOn.toISOString()}; due ${dueAt.toISOString()}`,
+    due: false,
+    dueAt,
+  };
+}

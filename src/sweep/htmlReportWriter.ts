@@ -1,0 +1,33 @@
+import type { Writable } from "node:stream";
+import type { ReportHeader, ReportRow, ReportSummary, ReportWriter } from "./complianceReport.js";
+import { REPORT_PAGE_HEAD, REPORT_PAGE_SCRIPT } from "./reportPage.js";
+import { scriptSafeJson, StreamSink } from "./streamSink.js";
+
+/** The report as one self-contained HTML page (summary, expiry timeline chart, filterable table), streamed. */
+export class HtmlReportWriter implements ReportWriter {
+  private readonly sink: StreamSink;
+  private first = true;
+
+  constructor(stream: Writable) {
+    this.sink = new StreamSink(stream);
+  }
+
+  async start(header: ReportHeader): Promise<void> {
+    await this.sink.write(REPORT_PAGE_HEAD);
+    await this.sink.write(
+      `<script type="application/json" id="header">${scriptSafeJson(header)}</script>\n<script type="application/json" id="rows">[`,
+    );
+  }
+
+  async row(row: ReportRow): Promise<void> {
+    await this.sink.write(`${this.first ? "" : ",\n"}${scriptSafeJson(row)}`);
+    this.first = false;
+  }
+
+  async end(summary: ReportSummary): Promise<void> {
+    await this.sink.write(
+      `]</script>\n<script type="application/json" id="summary">${scriptSafeJson(summary)}</script>\n<script>${REPORT_PAGE_SCRIPT}</script>\n</body>\n</html>\n`,
+    );
+    await this.sink.close();
+  }
+}

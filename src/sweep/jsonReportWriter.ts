@@ -1,0 +1,28 @@
+import type { Writable } from "node:stream";
+import type { ReportHeader, ReportRow, ReportSummary, ReportWriter } from "./complianceReport.js";
+import { StreamSink } from "./streamSink.js";
+
+/** The report as JSON, streamed: `{...header, "secrets": [rows...], "summary": {...}}`. */
+export class JsonReportWriter implements ReportWriter {
+  private readonly sink: StreamSink;
+  private first = true;
+
+  constructor(stream: Writable) {
+    this.sink = new StreamSink(stream);
+  }
+
+  async start(header: ReportHeader): Promise<void> {
+    const head = JSON.stringify(header);
+    await this.sink.write(`${head.slice(0, -1)},"secrets":[`);
+  }
+
+  async row(row: ReportRow): Promise<void> {
+    await this.sink.write(`${this.first ? "\n" : ",\n"}${JSON.stringify(row)}`);
+    this.first = false;
+  }
+
+  async end(summary: ReportSummary): Promise<void> {
+    await this.sink.write(`\n],"summary":${JSON.stringify(summary)}}\n`);
+    await this.sink.close();
+  }
+}

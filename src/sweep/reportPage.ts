@@ -1,0 +1,135 @@
+/**
+ * The static parts of the self-contained HTML report: style and script inline, a Content-Security-Policy
+ * that forbids every fetch, and data placed in `<script type="application/json">` elements by the writer.
+ * The script inserts data with textContent only, never as HTML.
+ */
+export const REPORT_PAGE_HEAD = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>akv-rotator compliance report</title>
+<style>
+  :root { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1b1f24; background: #f6f8fa; }
+  body { margin: 0; padding: 24px 32px; }
+  h1 { font-size: 22px; margin: 0 0 4px; }
+  .meta { color: #57606a; font-size: 13px; margin-bottom: 16px; }
+  .cards { display: flex; flex-wrap: wrap; gap: 10px; margin-bottom: 18px; }
+  .card { background: #fff; border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 14px; min-width: 110px; cursor: pointer; }
+  .card .n { font-size: 24px; font-weight: 600; }
+  .card .l { font-size: 12px; color: #57606a; }
+  .panel { background: #fff; border: 1px solid #d0d7de; border-radius: 8px; padding: 14px; margin-bottom: 18px; }
+  .panel h2 { font-size: 15px; margin: 0 0 10px; }
+  .controls { display: flex; gap: 8px; margin-bottom: 10px; align-items: center; font-size: 13px; }
+  .controls input { flex: 1; padding: 6px 8px; border: 1px solid #d0d7de; border-radius: 6px; }
+  .controls select { padding: 6px; border: 1px solid #d0d7de; border-radius: 6px; }
+  table { border-collapse: collapse; width: 100%; font-size: 13px; }
+  th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #eaeef2; vertical-align: top; }
+  th { background: #f6f8fa; position: sticky; top: 0; }
+  .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; color: #fff; white-space: nowrap; }
+  .detail { color: #57606a; max-width: 520px; }
+  svg text { font-size: 11px; fill: #57606a; }
+</style>
+</head>
+<body>
+<h1>akv-rotator compliance report</h1>
+<div class="meta" id="meta"></div>
+<div class="cards" id="cards"></div>
+<div class="panel"><h2>Expiry timeline (next 26 weeks)</h2><svg id="timeline" data-testid="timeline" width="100%" height="220" viewBox="0 0 1000 220" preserveAspectRatio="none" role="img" aria-label="expiry timeline"></svg></div>
+<div class="panel"><h2>Secrets</h2>
+<div class="controls"><input id="filter" type="search" placeholder="Filter by vault, secret, state, rotator or detail" aria-label="filter">
+<select id="state" aria-label="state"><option value="">all states</option></select><span id="shown"></span></div>
+<table><thead><tr><th>vault</th><th>secret</th><th>state</th><th>expires</th><th>due</th><th>rotator</th><th>action</th><th>detail</th></tr></thead><tbody id="rows-body"></tbody></table>
+</div>
+`;
+
+export const REPORT_PAGE_SCRIPT = `
+(function () {
+  var COLORS = { "ok": "#1a7f37", "near-expiry": "#bf8700", "expired": "#cf222e", "no-expiry": "#6e7781", "overdue": "#a40e26", "unmanaged": "#8c959f", "misconfigured": "#8250df", "pending-stuck": "#bc4c00" };
+  var STATES = Object.keys(COLORS);
+  function data(id) { return JSON.parse(document.getElementById(id).textContent); }
+  var header = data("header"), rows = data("rows"), summary = data("summary");
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    for (var k in attrs || {}) e.setAttribute(k, attrs[k]);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function svg(tag, attrs) {
+    var e = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    return e;
+  }
+  var day = function (iso) { return iso ? iso.slice(0, 10) : ""; };
+  document.getElementById("meta").textContent =
+    "Generated " + header.generatedAt + " by " + header.trigger + (header.dryRun ? " (dry run)" : "") +
+    " for " + header.vaults.map(function (v) { return v.name; }).join(", ") + ". " + summary.total + " secrets; " +
+    summary.rotated + " rotated, " + summary.failed + " failed" + (summary.wouldRotate ? ", " + summary.wouldRotate + " due" : "") + ".";
+  var cards = document.getElementById("cards"), select = document.getElementById("state");
+  STATES.forEach(function (s) {
+    var card = el("div", { "class": "card", "data-testid": "card-" + s });
+    card.appendChild(el("div", { "class": "n", style: "color:" + COLORS[s] }, String(summary.byState[s] || 0)));
+    card.appendChild(el("div", { "class": "l" }, s));
+    card.addEventListener("click", function () { select.value = s; render(); });
+    cards.appendChild(card);
+    select.appendChild(el("option", { value: s }, s));
+  });
+
+  // Timeline: one bar per week of expiries, stacked by state; expired first.
+  var chart = document.getElementById("timeline"), now = Date.parse(summary.completedAt), WEEK = 7 * 864e5, WEEKS = 26;
+  var buckets = []; for (var i = 0; i <= WEEKS; i++) buckets.push({});
+  rows.forEach(function (r) {
+    if (!r.expiresOn) return;
+    var w = Math.floor((Date.parse(r.expiresOn) - now) / WEEK);
+    var b = w < 0 ? 0 : w + 1;
+    if (b > WEEKS) return;
+    buckets[b][r.state] = (buckets[b][r.state] || 0) + 1;
+  });
+  var max = 1; buckets.forEach(function (b) { var t = 0; for (var k in b) t += b[k]; if (t > max) max = t; });
+  var width = 1000 / (WEEKS + 1), top = 10, height = 180;
+  buckets.forEach(function (b, i) {
+    var y = top + height;
+    STATES.forEach(function (s) {
+      if (!b[s]) return;
+      var h = Math.max(1, (b[s] / max) * height); y -= h;
+      var rect = svg("rect", { x: String(i * width + 2), y: String(y), width: String(width - 4), height: String(h), fill: COLORS[s], "data-testid": "timeline-bar" });
+      var title = svg("title", {}); title.textContent = (i === 0 ? "expired" : "week " + i) + ": " + b[s] + " " + s; rect.appendChild(title);
+      chart.appendChild(rect);
+    });
+    if (i % 4 === 0) {
+      var label = svg("text", { x: String(i * width + 2), y: "210" });
+      label.textContent = i === 0 ? "expired" : day(new Date(now + (i - 1) * WEEK).toISOString());
+      chart.appendChild(label);
+    }
+  });
+  chart.appendChild(svg("line", { x1: String(width), x2: String(width), y1: "5", y2: "195", stroke: "#57606a", "stroke-dasharray": "4 3" }));
+
+  var input = document.getElementById("filter"), body = document.getElementById("rows-body"), shown = document.getElementById("shown");
+  var LIMIT = 1000;
+  function render() {
+    var q = input.value.trim().toLowerCase(), s = select.value, n = 0, out = document.createDocumentFragment();
+    rows.forEach(function (r) {
+      if (s && r.state !== s) return;
+      if (q && [r.vault, r.secret, r.state, r.rotator || "", r.detail].join(" ").toLowerCase().indexOf(q) < 0) return;
+      n++;
+      if (n > LIMIT) return;
+      var tr = el("tr", { "data-testid": "row" });
+      tr.appendChild(el("td", {}, r.vault));
+      tr.appendChild(el("td", {}, r.secret));
+      var td = el("td"); td.appendChild(el("span", { "class": "badge", style: "background:" + COLORS[r.state] }, r.state)); tr.appendChild(td);
+      tr.appendChild(el("td", {}, day(r.expiresOn)));
+      tr.appendChild(el("td", {}, day(r.dueAt)));
+      tr.appendChild(el("td", {}, r.rotator || ""));
+      tr.appendChild(el("td", {}, r.action + (r.outcome && r.outcome.error ? " (" + r.outcome.error.code + ")" : "")));
+      tr.appendChild(el("td", { "class": "detail" }, r.outcome && r.outcome.error ? r.outcome.error.message : r.detail));
+      out.appendChild(tr);
+    });
+    body.replaceChildren(out);
+    shown.textContent = "showing " + Math.min(n, LIMIT) + " of " + n + (n === rows.length ? "" : " (" + rows.length + " in all)");
+  }
+  input.addEventListener("input", render);
+  select.addEventListener("change", render);
+  render();
+})();
+`;

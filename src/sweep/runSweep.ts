@@ -1,0 +1,264 @@
+import type { SecretProperties } from "@azure/keyvault-secrets";
+import type { RotationEngine } from "../rotation/rotationEngine.js";
+import type { RotationOutcome, RotationTrigger } from "../rotation/rotationOutcome.js";
+import { parsePendingTags, PENDING_FOR_TAG, pendingRecordName } from "../vault/pendingRecord.js";
+import type { ThrottleSignal } from "../vault/throttlePolicy.js";
+import type { VaultGateway } from "../vault/vaultGateway.js";
+import { AdaptiveLimiter } from "./adaptiveLimiter.js";
+import {
+  classifySecret,
+  SECRET_STATES,
+  type ClassifySettings,
+  type ListedSecret,
+  type OpenRotation,
+} from "./classifySecret.js";
+import {
+  REPORT_SCHEMA,
+  REPORT_SCHEMA_VERSION,
+  type ReportRow,
+  type ReportSummary,
+  type ReportWriter,
+} from "./complianceReport.js";
+
+export interface SweepProgress {
+  listed: number;
+  reported: number;
+  rotated: number;
+  failed: number;
+  inFlight: number;
+  concurrency: number;
+}
+
+export interface SweepOptions {
+  vaults: ReadonlyMap<string, VaultGateway>;
+  settings: ClassifySettings & { sweepConcurrency: number };
+  /** Rotate what is due (needs `engine`); otherwise only classify and report. */
+  rotate: boolean;
+  /** With `rotate`: report what would be rotated, change nothing. */
+  dryRun: boolean;
+  engine?: RotationEngine;
+  trigger: RotationTrigger;
+  writers: ReportWriter[];
+  throttle?: ThrottleSignal;
+  now?: () => Date;
+  onProgress?: (progress: SweepProgress) => void;
+  /** Attempts per secret when Key Vault keeps throttling (default 5). */
+  maxAttempts?: number;
+}
+
+interface Waiting {
+  vault: string;
+  listed: ListedSecret;
+  pendingKey: string;
+}
+
+/**
+ * The compliance sweep: streams every secret of every vault page by page (the list is never held whole),
+ * classifies each, rotates what is due with adaptive concurrency, and streams one report row per secret to
+ * every writer. Pending records are matched to their secrets and never reported as secrets of their own.
+ */
+export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
+  const now = options.now ?? (() => new Date());
+  const started = now();
+  const limiter = new AdaptiveLimiter(options.settings.sweepConcurrency);
+  const unsubscribe = options.throttle?.onThrottle((ms) => limiter.throttled(ms));
+  const byState = Object.fromEntries(SECRET_STATES.map((s) => [s, 0])) as ReportSummary["byState"];
+  const summary: ReportSummary = {
+    total: 0,
+    byState,
+    rotated: 0,
+    failed: 0,
+    wouldRotate: 0,
+    openRotations: [],
+    throttled: 0,
+    durationMs: 0,
+    completedAt: "",
+  };
+  const progress = { listed: 0, reported: 0 };
+  const running = new Set<Promise<void>>();
+  const report = (): void =>
+    options.onProgress?.({
+      ...progress,
+      rotated: summary.rotated,
+      failed: summary.failed,
+      inFlight: limiter.inFlight,
+      concurrency: limiter.limit,
+    });
+  const throttledAtStart = options.throttle?.count ?? 0;
+
+  await Promise.all(
+    options.writers.map((w) =>
+      w.start({
+        schema: REPORT_SCHEMA,
+        schemaVersion: REPORT_SCHEMA_VERSION,
+        generatedAt: started.toISOString(),
+        trigger: options.trigger,
+        rotate: options.rotate,
+        dryRun: options.dryRun,
+        vaults: [...options.vaults.values()].map((g) => ({ name: g.vault.name, url: g.vault.url })),
+        settings: {
+          rotateBeforeExpiryDays: options.settings.rotateBeforeExpiryDays,
+          defaultValidityDays: options.settings.defaultValidityDays,
+        },
+      }),
+    ),
+  );
+  // Writers take rows one at a time, in order.
+  let writing: Promise<void> = Promise.resolve();
+  const write = (row: ReportRow): Promise<void> => {
+    writing = writing.then(async () => {
+      for (const w of options.writers) await w.row(row);
+      progress.reported += 1;
+      report();
+    });
+    return writing;
+  };
+
+  const settle = async (
+    vault: string,
+    listed: ListedSecret,
+    open: OpenRotation | undefined,
+  ): Promise<void> => {
+    const c = classifySecret(listed, now(), options.settings, open);
+    summary.total += 1;
+    byState[c.state] += 1;
+    const row: ReportRow = {
+      vault,
+      secret: listed.name,
+      state: c.state,
+      detail: c.detail,
+      enabled: listed.enabled,
+      ...(c.rotator ? { rotator: c.rotator } : {}),
+      ...(c.validityDays ? { validityDays: c.validityDays } : {}),
+      ...(listed.expiresOn ? { expiresOn: listed.expiresOn.toISOString() } : {}),
+      ...(listed.createdOn ? { createdOn: listed.createdOn.toISOString() } : {}),
+      ...(listed.tags.RotatedAt ? { rotatedAt: listed.tags.RotatedAt } : {}),
+      ...(c.dueAt ? { dueAt: c.dueAt.toISOString() } : {}),
+      action: "none",
+    };
+    if (!c.due || !options.rotate) {
+      await write(row);
+      return;
+    }
+    if (options.dryRun || !options.engine) {
+      summary.wouldRotate += 1;
+      await write({ ...row, action: "would-rotate" });
+      return;
+    }
+    const engine = options.engine;
+    await limiter.acquire();
+    const task = (async () => {
+      let outcome: RotationOutcome | undefined;
+      for (let attempt = 1; attempt <= (options.maxAttempts ?? 5); attempt += 1) {
+        outcome = await engine.rotate({
+          vault,
+          secret: listed.name,
+          trigger: options.trigger,
+          onlyIfDue: !open,
+        });
+        const throttled = outcome.status === "failed" && outcome.error.code === "KeyVaultThrottled";
+        if (!throttled) break;
+        limiter.throttled();
+        limiter.release(false);
+        await limiter.acquire();
+      }
+      const o = outcome as RotationOutcome;
+      limiter.release(o.status === "rotated" || o.status === "skipped");
+      if (o.status === "rotated") summary.rotated += 1;
+      if (o.status === "failed") summary.failed += 1;
+      await write({
+        ...row,
+        action: o.status === "rotated" ? "rotated" : o.status,
+        outcome: {
+          status: o.status,
+          ...(o.status === "rotated" ? { newVersion: o.newVersion, expiresOn: o.expiresOn } : {}),
+          ...(o.status === "skipped" ? { reason: o.reason } : {}),
+          ...(o.status === "failed" ? { error: { code: o.error.code, message: o.error.message } } : {}),
+        },
+      });
+    })();
+    const tracked: Promise<void> = task.finally(() => running.delete(tracked));
+    running.add(tracked);
+  };
+
+  for (const [vaultName, gateway] of options.vaults) {
+    // Secrets wait here until the listing has passed where their pending record would be (names sort
+    // case-insensitively, so `x--pending` comes shortly after `x`): a few at a time, never the whole list.
+    const waiting = new Map<string, Waiting>();
+    const open = new Map<string, OpenRotation>();
+    const flushBefore = async (position: string | undefined): Promise<void> => {
+      for (const [key, w] of waiting) {
+        if (position !== undefined && w.pendingKey >= position) continue;
+        waiting.delete(key);
+        await settle(vaultName, w.listed, open.get(key) ?? (await hashedPending(gateway, w)));
+        open.delete(key);
+      }
+    };
+    for await (const props of gateway.listProperties()) {
+      progress.listed += 1;
+      const position = props.name.toLowerCase();
+      await flushBefore(position);
+      const owner = props.tags?.[PENDING_FOR_TAG];
+      if (owner !== undefined) {
+        const meta = parsePendingTags(props.tags);
+        if (props.enabled !== false && meta) {
+          const rotation = { rotationId: meta.rotationId, stagedAt: meta.stagedAt };
+          if (waiting.has(owner.toLowerCase())) open.set(owner.toLowerCase(), rotation);
+          else
+            summary.openRotations.push({
+              vault: vaultName,
+              secret: owner,
+              rotationId: meta.rotationId,
+              stagedAt: meta.stagedAt.toISOString(),
+            });
+        }
+        continue;
+      }
+      waiting.set(position, {
+        vault: vaultName,
+        listed: toListed(props),
+        pendingKey: pendingRecordName(props.name).toLowerCase(),
+      });
+      if (progress.listed % 250 === 0) report();
+    }
+    await flushBefore(undefined);
+  }
+  await Promise.all(running);
+  // Rotations staged for secrets that the listing did not place next to their record: resume them too.
+  if (options.rotate && !options.dryRun && options.engine) {
+    for (const o of summary.openRotations) {
+      const outcome = await options.engine.rotate({
+        vault: o.vault,
+        secret: o.secret,
+        trigger: options.trigger,
+      });
+      if (outcome.status === "rotated") summary.rotated += 1;
+      if (outcome.status === "failed") summary.failed += 1;
+    }
+  }
+  await writing;
+  unsubscribe?.();
+  const done = now();
+  summary.durationMs = done.getTime() - started.getTime();
+  summary.completedAt = done.toISOString();
+  summary.throttled = (options.throttle?.count ?? 0) - throttledAtStart;
+  await Promise.all(options.writers.map((w) => w.end(summary)));
+  return summary;
+}
+
+function toListed(props: SecretProperties): ListedSecret {
+  return {
+    name: props.name,
+    enabled: props.enabled !== false,
+    ...(props.expiresOn ? { expiresOn: props.expiresOn } : {}),
+    ...(props.createdOn ? { createdOn: props.createdOn } : {}),
+    tags: { ...(props.tags ?? {}) },
+  };
+}
+
+/** Owners of hashed pending names (names over 118 characters) are looked up directly: their record does not sort next to them. */
+async function hashedPending(gateway: VaultGateway, w: Waiting): Promise<OpenRotation | undefined> {
+  if (!w.pendingKey.startsWith("akvr-pending-")) return undefined;
+  const pending = await gateway.readPending(w.listed.name).catch(() => undefined);
+  return pending ? { rotationId: pending.rotationId, stagedAt: pending.stagedAt } : undefined;
+}
