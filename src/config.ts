@@ -132,10 +132,12 @@ function parseStorage(
       problems.push(`AzureWebJobsStorage__blobServiceUri '${blobServiceUri}' is not a URL`);
     return { kind: "identity", blobServiceUri, ...(clientId ? { clientId } : {}) };
   }
-  problems.push(
-    "AzureWebJobsStorage (or AzureWebJobsStorage__blobServiceUri / __accountName) is required: leases and the audit outbox live there",
-  );
-  return { kind: "connectionString", connectionString: "" };
+  if (required) {
+    problems.push(
+      "AzureWebJobsStorage (or AzureWebJobsStorage__blobServiceUri / __accountName) is required: leases and the audit outbox live there",
+    );
+  }
+  return undefined;
 }
 
 function wholeNumber(
