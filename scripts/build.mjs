@@ -38,4 +38,17 @@ if (leaked.length > 0) {
   console.error(`build: local/ or test/ code reached the bundle: ${leaked.join(", ")}`);
   process.exit(1);
 }
-console.log(`build: ${entries.length} function file(s) -> dist/main.js`);
+await build({
+  entryPoints: [path.join(root, "src", "cli", "bin.ts")],
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  outfile: path.join(root, "dist", "cli.js"),
+  logLevel: "warning",
+  external: ["pg-native"],
+  banner: {
+    js: "import { createRequire as __akvCreateRequire } from 'node:module'; const require = __akvCreateRequire(import.meta.url);",
+  },
+});
+console.log(`build: ${entries.length} function file(s) -> dist/main.js; the CLI -> dist/cli.js`);

@@ -465,7 +465,11 @@ export class RotationEngine {
         return `expires ${current.expiresOn.toISOString()}, in ${Math.floor(leftDays)} days; it is due ${windowDays} days before`;
       }
     }
-    if ((request.trigger === "http" || request.trigger === "cli") && current.createdOn) {
+    if (
+      (request.trigger === "http" || request.trigger === "cli") &&
+      !request.onlyIfDue &&
+      current.createdOn
+    ) {
       const ageMinutes = (now - current.createdOn.getTime()) / 60_000;
       if (ageMinutes < minRotationIntervalMinutes) {
         return `the latest version is ${Math.floor(ageMinutes)} minutes old (minimum ${minRotationIntervalMinutes}); use force to rotate anyway`;

@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// The akv-rotator CLI, bundled by `npm run build` into dist/cli.js.
+import "../dist/cli.js";
