@@ -68,11 +68,17 @@ export function classifySecret(
     };
   }
   let plan;
+  // A misconfigured secret is a finding, not a crash: its error needs no stack trace, and a sweep of a large
+  // vault would spend most of its time capturing them.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     plan = planRotation(secret.name, secret.tags, settings.defaultValidityDays);
   } catch (error) {
     if (error instanceof SecretTagError) return { state: "misconfigured", detail: error.message, due: false };
     throw error;
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
   if (!plan.managed) return { state: "unmanaged", detail: "no rotation tags", due: false };
   const base = { rotator: plan.plan.rotatorType, validityDays: plan.plan.validityDays };

@@ -56,9 +56,11 @@ export interface ReportSummary {
   completedAt: string;
 }
 
+/** Rows are buffered synchronously (a sweep emits many); `flush` writes them out, honouring backpressure. */
 export interface ReportWriter {
   start(header: ReportHeader): Promise<void>;
-  row(row: ReportRow): Promise<void>;
+  row(row: ReportRow): void;
+  flush(): Promise<void>;
   end(summary: ReportSummary): Promise<void>;
 }
 

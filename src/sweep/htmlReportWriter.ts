@@ -19,9 +19,13 @@ export class HtmlReportWriter implements ReportWriter {
     );
   }
 
-  async row(row: ReportRow): Promise<void> {
-    await this.sink.write(`${this.first ? "" : ",\n"}${scriptSafeJson(row)}`);
+  row(row: ReportRow): void {
+    this.sink.push(`${this.first ? "" : ",\n"}${scriptSafeJson(row)}`);
     this.first = false;
+  }
+
+  flush(): Promise<void> {
+    return this.sink.flush(64 * 1024);
   }
 
   async end(summary: ReportSummary): Promise<void> {

@@ -16,9 +16,13 @@ export class JsonReportWriter implements ReportWriter {
     await this.sink.write(`${head.slice(0, -1)},"secrets":[`);
   }
 
-  async row(row: ReportRow): Promise<void> {
-    await this.sink.write(`${this.first ? "\n" : ",\n"}${JSON.stringify(row)}`);
+  row(row: ReportRow): void {
+    this.sink.push(`${this.first ? "\n" : ",\n"}${JSON.stringify(row)}`);
     this.first = false;
+  }
+
+  flush(): Promise<void> {
+    return this.sink.flush(64 * 1024);
   }
 
   async end(summary: ReportSummary): Promise<void> {

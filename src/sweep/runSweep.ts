@@ -103,17 +103,12 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
       }),
     ),
   );
-  // Writers take rows one at a time, in order.
-  let writing: Promise<void> = Promise.resolve();
-  const write = (row: ReportRow): Promise<void> => {
-    writing = writing.then(async () => {
-      for (const w of options.writers) await w.row(row);
-      progress.reported += 1;
-      report();
-    });
-    return writing;
+  const write = (row: ReportRow): void => {
+    for (const w of options.writers) w.row(row);
+    progress.reported += 1;
   };
 
+  /** Classifies one secret and reports it, or starts its rotation (the only path that waits, on the limiter). */
   const settle = async (
     vault: string,
     listed: ListedSecret,
@@ -128,22 +123,18 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
       state: c.state,
       detail: c.detail,
       enabled: listed.enabled,
-      ...(c.rotator ? { rotator: c.rotator } : {}),
-      ...(c.validityDays ? { validityDays: c.validityDays } : {}),
-      ...(listed.expiresOn ? { expiresOn: listed.expiresOn.toISOString() } : {}),
-      ...(listed.createdOn ? { createdOn: listed.createdOn.toISOString() } : {}),
-      ...(listed.tags.RotatedAt ? { rotatedAt: listed.tags.RotatedAt } : {}),
-      ...(c.dueAt ? { dueAt: c.dueAt.toISOString() } : {}),
       action: "none",
     };
-    if (!c.due || !options.rotate) {
-      await write(row);
-      return;
-    }
+    if (c.rotator) row.rotator = c.rotator;
+    if (c.validityDays) row.validityDays = c.validityDays;
+    if (listed.expiresOn) row.expiresOn = listed.expiresOn.toISOString();
+    if (listed.createdOn) row.createdOn = listed.createdOn.toISOString();
+    if (listed.tags.RotatedAt) row.rotatedAt = listed.tags.RotatedAt;
+    if (c.dueAt) row.dueAt = c.dueAt.toISOString();
+    if (!c.due || !options.rotate) return write(row);
     if (options.dryRun || !options.engine) {
       summary.wouldRotate += 1;
-      await write({ ...row, action: "would-rotate" });
-      return;
+      return write({ ...row, action: "would-rotate" });
     }
     const engine = options.engine;
     await limiter.acquire();
@@ -166,7 +157,7 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
       limiter.release(o.status === "rotated" || o.status === "skipped");
       if (o.status === "rotated") summary.rotated += 1;
       if (o.status === "failed") summary.failed += 1;
-      await write({
+      write({
         ...row,
         action: o.status === "rotated" ? "rotated" : o.status,
         outcome: {
@@ -180,6 +171,10 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
     const tracked: Promise<void> = task.finally(() => running.delete(tracked));
     running.add(tracked);
   };
+  const flushWriters = async (): Promise<void> => {
+    for (const w of options.writers) await w.flush();
+    report();
+  };
 
   for (const [vaultName, gateway] of options.vaults) {
     // Secrets wait here until the listing has passed where their pending record would be (names sort
@@ -190,36 +185,41 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
       for (const [key, w] of waiting) {
         if (position !== undefined && w.pendingKey >= position) continue;
         waiting.delete(key);
-        await settle(vaultName, w.listed, open.get(key) ?? (await hashedPending(gateway, w)));
+        const found =
+          open.get(key) ??
+          (w.pendingKey.startsWith("akvr-pending-") ? await hashedPending(gateway, w) : undefined);
         open.delete(key);
+        await settle(vaultName, w.listed, found);
       }
     };
-    for await (const props of gateway.listProperties()) {
-      progress.listed += 1;
-      const position = props.name.toLowerCase();
-      await flushBefore(position);
-      const owner = props.tags?.[PENDING_FOR_TAG];
-      if (owner !== undefined) {
-        const meta = parsePendingTags(props.tags);
-        if (props.enabled !== false && meta) {
-          const rotation = { rotationId: meta.rotationId, stagedAt: meta.stagedAt };
-          if (waiting.has(owner.toLowerCase())) open.set(owner.toLowerCase(), rotation);
-          else
-            summary.openRotations.push({
-              vault: vaultName,
-              secret: owner,
-              rotationId: meta.rotationId,
-              stagedAt: meta.stagedAt.toISOString(),
-            });
+    for await (const page of gateway.listPropertyPages()) {
+      for (const props of page) {
+        progress.listed += 1;
+        const position = props.name.toLowerCase();
+        if (waiting.size > 0) await flushBefore(position);
+        const owner = props.tags?.[PENDING_FOR_TAG];
+        if (owner !== undefined) {
+          const meta = parsePendingTags(props.tags);
+          if (props.enabled !== false && meta) {
+            const rotation = { rotationId: meta.rotationId, stagedAt: meta.stagedAt };
+            if (waiting.has(owner.toLowerCase())) open.set(owner.toLowerCase(), rotation);
+            else
+              summary.openRotations.push({
+                vault: vaultName,
+                secret: owner,
+                rotationId: meta.rotationId,
+                stagedAt: meta.stagedAt.toISOString(),
+              });
+          }
+          continue;
         }
-        continue;
+        waiting.set(position, {
+          vault: vaultName,
+          listed: toListed(props),
+          pendingKey: pendingRecordName(props.name).toLowerCase(),
+        });
       }
-      waiting.set(position, {
-        vault: vaultName,
-        listed: toListed(props),
-        pendingKey: pendingRecordName(props.name).toLowerCase(),
-      });
-      if (progress.listed % 250 === 0) report();
+      await flushWriters();
     }
     await flushBefore(undefined);
   }
@@ -236,7 +236,6 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
       if (outcome.status === "failed") summary.failed += 1;
     }
   }
-  await writing;
   unsubscribe?.();
   const done = now();
   summary.durationMs = done.getTime() - started.getTime();
@@ -258,7 +257,6 @@ function toListed(props: SecretProperties): ListedSecret {
 
 /** Owners of hashed pending names (names over 118 characters) are looked up directly: their record does not sort next to them. */
 async function hashedPending(gateway: VaultGateway, w: Waiting): Promise<OpenRotation | undefined> {
-  if (!w.pendingKey.startsWith("akvr-pending-")) return undefined;
   const pending = await gateway.readPending(w.listed.name).catch(() => undefined);
   return pending ? { rotationId: pending.rotationId, stagedAt: pending.stagedAt } : undefined;
 }

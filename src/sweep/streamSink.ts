@@ -1,15 +1,37 @@
 import type { Writable } from "node:stream";
 
-/** Writes text to a stream, honouring backpressure, and ends it. */
+/**
+ * Text to a stream: pushed synchronously into a buffer, written out in chunks (about 64 KiB) honouring
+ * backpressure. Rows are small and many; a sweep of 100,000 secrets must not pay a stream write per row.
+ */
 export class StreamSink {
+  private buffer: string[] = [];
+  private size = 0;
+
   constructor(private readonly stream: Writable) {}
 
+  push(text: string): void {
+    this.buffer.push(text);
+    this.size += text.length;
+  }
+
   async write(text: string): Promise<void> {
-    if (!this.stream.write(text))
+    this.push(text);
+    await this.flush();
+  }
+
+  /** Writes what is buffered, once it reaches `atLeast` characters. */
+  async flush(atLeast = 0): Promise<void> {
+    if (this.size === 0 || this.size < atLeast) return;
+    const chunk = this.buffer.join("");
+    this.buffer = [];
+    this.size = 0;
+    if (!this.stream.write(chunk))
       await new Promise<void>((resolve) => this.stream.once("drain", () => resolve()));
   }
 
   async close(): Promise<void> {
+    await this.flush();
     await new Promise<void>((resolve, reject) => {
       this.stream.once("error", reject);
       this.stream.end(() => resolve());

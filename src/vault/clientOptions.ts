@@ -12,9 +12,19 @@ export interface SdkClientOptions {
   userAgentOptions: { userAgentPrefix: string };
 }
 
-export function sdkClientOptions(config: Pick<AppConfig, "tlsCa">): SdkClientOptions {
+export function sdkClientOptions(
+  config: Pick<AppConfig, "tlsCa"> & { credential?: AppConfig["credential"] },
+): SdkClientOptions {
+  // Against the emulators (loopback only) their CA is all that is needed. Elsewhere (a TLS-inspecting proxy's
+  // CA, say) it is added to the system roots. Node keys its connection pool on the CA list for every request,
+  // so the short list also keeps requests cheap.
+  const ca = config.tlsCa
+    ? config.credential === "emulator"
+      ? [config.tlsCa]
+      : [...rootCertificates, config.tlsCa]
+    : undefined;
   return {
-    ...(config.tlsCa ? { tlsOptions: { ca: [...rootCertificates, config.tlsCa] } } : {}),
+    ...(ca ? { tlsOptions: { ca } } : {}),
     retryOptions: { maxRetries: 4, retryDelayInMs: 500, maxRetryDelayInMs: 30_000 },
     userAgentOptions: { userAgentPrefix: "akv-rotator/0.1" },
   };

@@ -118,6 +118,20 @@ export class VaultGateway {
     return this.client.listPropertiesOfSecrets();
   }
 
+  /** The same listing by pages, the next page already being fetched while the caller works on this one. */
+  async *listPropertyPages(): AsyncIterable<SecretProperties[]> {
+    const pages = this.client.listPropertiesOfSecrets().byPage()[Symbol.asyncIterator]();
+    let next = pages.next();
+    for (;;) {
+      const page = await next;
+      if (page.done) return;
+      next = pages.next();
+      // Keep the prefetch from becoming an unhandled rejection if the caller stops early.
+      next.catch(() => undefined);
+      yield page.value;
+    }
+  }
+
   /** Tags of the latest version of a secret, also when it is disabled; undefined when there is none. */
   private async tagsOfLatest(name: string): Promise<Record<string, string> | undefined> {
     try {

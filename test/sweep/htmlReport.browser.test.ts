@@ -56,7 +56,7 @@ async function buildReport(): Promise<string> {
         : { expiresOn: new Date(now + ((i % 26) - 2) * 7 * DAY).toISOString() }),
       action: state === "near-expiry" ? "rotated" : "none",
     };
-    await writer.row(row);
+    writer.row(row);
   }
   const summary: ReportSummary = {
     total: 120,
