@@ -1,5 +1,5 @@
 import type { TokenCredential } from "@azure/core-auth";
-import { AzureKeyCredential, EventGridPublisherClient } from "@azure/eventgrid";
+import type { EventGridPublisherClient } from "@azure/eventgrid";
 import type { AppConfig } from "../config.js";
 import type { Logger } from "../logging/logger.js";
 import { sdkClientOptions } from "../vault/clientOptions.js";
@@ -15,22 +15,29 @@ export interface AuditSink {
 export function eventGridSink(
   audit: NonNullable<AppConfig["audit"]>,
   credential: TokenCredential,
-  config: Pick<AppConfig, "tlsCa">,
+  config: Pick<AppConfig, "tlsCa" | "credential">,
 ): AuditSink {
   const options = {
     ...sdkClientOptions(config),
     retryOptions: { maxRetries: 1, retryDelayInMs: 200, maxRetryDelayInMs: 1000 },
   };
-  const client = new EventGridPublisherClient(
-    audit.endpoint,
-    "CloudEvent",
-    audit.key ? new AzureKeyCredential(audit.key) : credential,
-    options,
-  );
+  // @azure/eventgrid is loaded with the first audit event, not when the app starts (cold start).
+  let client: Promise<EventGridPublisherClient<"CloudEvent">> | undefined;
+  const getClient = (): Promise<EventGridPublisherClient<"CloudEvent">> =>
+    (client ??= import("@azure/eventgrid").then(
+      (eg) =>
+        new eg.EventGridPublisherClient(
+          audit.endpoint,
+          "CloudEvent",
+          audit.key ? new eg.AzureKeyCredential(audit.key) : credential,
+          options,
+        ),
+    ));
   return {
     name: "event-grid",
-    send: (events) =>
-      client.send(
+    send: async (events) => {
+      const c = await getClient();
+      await c.send(
         events.map((e) => ({
           id: e.id,
           type: e.type,
@@ -40,7 +47,8 @@ export function eventGridSink(
           datacontenttype: e.datacontenttype,
           data: e.data,
         })),
-      ),
+      );
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import pg from "pg";
+import type pg from "pg";
 import { RotationError } from "../errors.js";
 import { extractCredential } from "../rotation/secretValue.js";
 import { parsePostgresTarget, type PostgresTarget } from "./postgresTarget.js";
@@ -8,6 +8,14 @@ import { scramSha256Verifier } from "./scramVerifier.js";
 interface Login {
   user: string;
   password: string;
+}
+
+type PgModule = typeof import("pg").default;
+let pgModule: Promise<PgModule> | undefined;
+/** `pg` is loaded on the first PostgreSQL rotation, not when the app starts (cold start). */
+function loadPg(): Promise<PgModule> {
+  pgModule ??= import("pg").then((m) => m.default);
+  return pgModule;
 }
 
 /** Maps a pg or socket error to a RotationError; pg's messages never carry the password. */
@@ -27,7 +35,8 @@ async function withClient<T>(
   login: Login,
   fn: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
-  const client = new pg.Client({
+  const { Client } = await loadPg();
+  const client = new Client({
     host: target.host,
     port: target.port,
     database: target.database,
@@ -95,8 +104,9 @@ async function asChanger<T>(
   throw targetError(last, what);
 }
 
-function alterPassword(role: string, password: string): string {
-  return `ALTER ROLE ${pg.escapeIdentifier(role)} WITH PASSWORD ${pg.escapeLiteral(scramSha256Verifier(password))}`;
+async function alterPassword(role: string, password: string): Promise<string> {
+  const { escapeIdentifier, escapeLiteral } = await loadPg();
+  return `ALTER ROLE ${escapeIdentifier(role)} WITH PASSWORD ${escapeLiteral(scramSha256Verifier(password))}`;
 }
 
 /**
@@ -119,7 +129,9 @@ export const postgresRotator: Rotator<PostgresTarget> = {
     ),
   apply: (target, change, ctx) =>
     asChanger(target, change, ctx, `changing the password of role '${change.credentialId}'`, (c) =>
-      c.query(alterPassword(change.credentialId, change.newValue)).then(() => undefined),
+      alterPassword(change.credentialId, change.newValue)
+        .then((sql) => c.query(sql))
+        .then(() => undefined),
     ),
   verify: (target, change) =>
     withClient(target, { user: change.credentialId, password: change.newValue }, (c) =>
@@ -135,7 +147,9 @@ export const postgresRotator: Rotator<PostgresTarget> = {
       currentValue: change.newValue,
     };
     await asChanger(target, back, ctx, `restoring the password of role '${change.credentialId}'`, (c) =>
-      c.query(alterPassword(change.credentialId, back.newValue)).then(() => undefined),
+      alterPassword(change.credentialId, back.newValue)
+        .then((sql) => c.query(sql))
+        .then(() => undefined),
     );
   },
 };
