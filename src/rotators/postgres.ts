@@ -10,7 +10,7 @@ interface Login {
   password: string;
 }
 
-type PgModule = typeof import("pg").default;
+type PgModule = typeof pg;
 let pgModule: Promise<PgModule> | undefined;
 /** `pg` is loaded on the first PostgreSQL rotation, not when the app starts (cold start). */
 function loadPg(): Promise<PgModule> {
