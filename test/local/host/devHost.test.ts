@@ -170,6 +170,7 @@ describe("dev host: the Functions host's conventions on loopback", () => {
   it("finds the app's own functions as the Functions host indexes them", async () => {
     const found = await loadFunctions();
     expect(found.map((f) => `${f.name}:${f.trigger}`).sort()).toEqual([
+      "complianceReport:http",
       "complianceSweep:timer",
       "rotateSecret:http",
       "secretNearExpiry:eventGrid",

@@ -1,0 +1,112 @@
+// akv-rotator: a Flex Consumption function app (Node 22) with a user-assigned managed identity, identity-based
+// storage, Application Insights, an Event Grid custom topic for audit events, and the least-privilege roles it
+// needs on each vault and (optionally) on each rotation target. Event subscriptions are created after the code
+// is deployed (infra/eventSubscriptions.bicep, run by the azd postdeploy hook).
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; names and tags every resource.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region of the app and its resources.')
+param location string
+
+@description('Vaults to rotate: [{ name, resourceGroup }]. Each must use Azure RBAC (see the README for access policies).')
+param vaults array
+
+@description('NCRONTAB schedule of the compliance sweep.')
+param sweepSchedule string = '0 0 3 * * *'
+
+@description('App role the HTTP API requires when App Service Authentication is on; empty for function keys only.')
+param httpRequiredRole string = ''
+
+@description('Storage accounts whose keys the storage-key rotator regenerates (resource IDs).')
+param storageAccountIds array = []
+
+@description('SQL servers whose administrator password the sql-admin rotator changes (resource IDs).')
+param sqlServerIds array = []
+
+@description('Cosmos DB accounts whose keys the cosmos-key rotator regenerates (resource IDs).')
+param cosmosAccountIds array = []
+
+@description('Azure Cache for Redis instances whose keys the redis-key rotator regenerates (resource IDs).')
+param redisCacheIds array = []
+
+@description('Subnet for VNet integration (vaults and targets closed to public access); empty for none.')
+param virtualNetworkSubnetId string = ''
+
+var tags = { 'azd-env-name': environmentName, app: 'akv-rotator' }
+var suffix = uniqueString(subscription().id, environmentName)
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-akv-rotator-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module app 'modules/functionApp.bicep' = {
+  scope: rg
+  name: 'akv-rotator-app'
+  params: {
+    location: location
+    tags: tags
+    suffix: suffix
+    keyVaultUris: join(map(vaults, v => '${v.name}=https://${v.name}${environment().suffixes.keyvaultDns}'), ',')
+    sweepSchedule: sweepSchedule
+    httpRequiredRole: httpRequiredRole
+    virtualNetworkSubnetId: virtualNetworkSubnetId
+  }
+}
+
+module vaultAccess 'modules/vaultAccess.bicep' = [
+  for v in vaults: {
+    scope: resourceGroup(v.resourceGroup)
+    name: 'akv-rotator-vault-${v.name}'
+    params: {
+      vaultName: v.name
+      principalId: app.outputs.principalId
+    }
+  }
+]
+
+module storageKeyAccess 'modules/targetAccess.bicep' = [
+  for id in storageAccountIds: {
+    scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
+    name: 'akv-rotator-storage-${uniqueString(id)}'
+    params: { targetId: id, kind: 'storage', principalId: app.outputs.principalId }
+  }
+]
+
+module sqlAdminAccess 'modules/targetAccess.bicep' = [
+  for id in sqlServerIds: {
+    scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
+    name: 'akv-rotator-sql-${uniqueString(id)}'
+    params: { targetId: id, kind: 'sql', principalId: app.outputs.principalId }
+  }
+]
+
+module cosmosKeyAccess 'modules/targetAccess.bicep' = [
+  for id in cosmosAccountIds: {
+    scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
+    name: 'akv-rotator-cosmos-${uniqueString(id)}'
+    params: { targetId: id, kind: 'cosmos', principalId: app.outputs.principalId }
+  }
+]
+
+module redisKeyAccess 'modules/targetAccess.bicep' = [
+  for id in redisCacheIds: {
+    scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
+    name: 'akv-rotator-redis-${uniqueString(id)}'
+    params: { targetId: id, kind: 'redis', principalId: app.outputs.principalId }
+  }
+]
+
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = app.outputs.functionAppName
+output AZURE_FUNCTION_APP_ID string = app.outputs.functionAppId
+output AZURE_IDENTITY_ID string = app.outputs.identityId
+output AZURE_DEADLETTER_CONTAINER_ID string = app.outputs.deadLetterContainerId
+output AUDIT_TOPIC_ENDPOINT string = app.outputs.auditTopicEndpoint
+output AKV_ROTATOR_VAULTS string = string(vaults)

@@ -1,0 +1,135 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+/**
+ * No Bicep compiler installs from the package registries here, so the templates are checked as text: the
+ * role definition IDs against the built-in roles they claim to be, the least privilege of each assignment,
+ * the Event Grid subscription's types, filter, retries and dead-lettering, the app's settings against the
+ * ones the code reads, and every parameter against the README. What this does not check: Bicep syntax and
+ * types, ARM API versions, or that Azure accepts the deployment (that takes `az bicep build` / `azd provision`).
+ */
+const read = (p: string): string => readFileSync(path.join("infra", p), "utf8");
+const main = read("main.bicep");
+const app = read("modules/functionApp.bicep");
+const vault = read("modules/vaultAccess.bicep");
+const targets = read("modules/targetAccess.bicep");
+const events = read("eventSubscriptions.bicep");
+const all = [main, app, vault, targets, events].join("\n");
+
+/** Built-in roles (Azure RBAC documentation): name -> role definition ID. */
+const BUILT_IN = {
+  "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+  "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
+  "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
+  "EventGrid Data Sender": "d5a91429-5739-47e2-a06b-3470a27159e7",
+  "Storage Account Key Operator Service Role": "81a9662b-bebf-436f-a333-f67b29880f12",
+  "SQL Server Contributor": "6d8ee4ec-f05a-4a1d-8b00-a9b17e38b437",
+  "DocumentDB Account Contributor": "5bd9cd88-fe45-4216-938b-f97437e15450",
+  "Redis Cache Contributor": "e0f68234-74aa-48ed-b826-c38b57376e17",
+};
+
+describe("deployment templates (checked as text)", () => {
+  it("uses exactly the intended built-in roles, and no broad ones", () => {
+    const ids = new Set(all.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g));
+    expect([...ids].sort()).toEqual(Object.values(BUILT_IN).sort());
+    // Owner, Contributor, User Access Administrator, Key Vault Administrator: never.
+    for (const broad of [
+      "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+      "b24988ac-6180-42a0-ab88-20f7382dd24c",
+      "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+      "00482a5a-887f-4fb3-b363-3b7fe8e74483",
+    ]) {
+      expect(all).not.toContain(broad);
+    }
+    expect(vault).toContain(`var keyVaultSecretsOfficer = '${BUILT_IN["Key Vault Secrets Officer"]}'`);
+    expect(vault).toMatch(/scope: vault\b/);
+  });
+
+  it("assigns every role on one resource, never on a resource group or subscription", () => {
+    const scopes = [...all.matchAll(/roleAssignments@[\d-]+' = (?:if \([^)]*\) )?\{\s*scope: (\w+)/g)].map(
+      (m) => m[1],
+    );
+    expect(scopes.length).toBeGreaterThanOrEqual(8);
+    expect(
+      scopes.every((s) =>
+        [
+          "storage",
+          "insights",
+          "auditTopic",
+          "vault",
+          "storageAccount",
+          "sqlServer",
+          "cosmosAccount",
+          "redisCache",
+        ].includes(s as string),
+      ),
+    ).toBe(true);
+  });
+
+  it("subscribes once per vault to SecretNearExpiry and SecretExpired, without prefix or suffix filters, with retries and dead letters", () => {
+    expect(events).toContain(
+      "includedEventTypes: ['Microsoft.KeyVault.SecretNearExpiry', 'Microsoft.KeyVault.SecretExpired']",
+    );
+    expect(events).not.toMatch(/subjectBeginsWith|subjectEndsWith/);
+    expect(events).toContain("retryPolicy: { maxDeliveryAttempts: 30, eventTimeToLiveInMinutes: 1440 }");
+    expect(events).toContain("deadLetterWithResourceIdentity");
+    expect(events).toContain("functions/secretNearExpiry");
+    expect(events).toContain("topicType: 'Microsoft.KeyVault.vaults'");
+  });
+
+  it("deploys a Flex Consumption Node 22 app with a user-assigned identity and no shared keys", () => {
+    expect(app).toContain("sku: { name: 'FC1', tier: 'FlexConsumption' }");
+    expect(app).toContain("runtime: { name: 'node', version: '22' }");
+    expect(app).toContain("type: 'UserAssigned'");
+    expect(app).toContain("allowSharedKeyAccess: false");
+    expect(app).toContain("disableLocalAuth: true");
+    expect(all).not.toMatch(/listKeys\(|AccountKey=/);
+  });
+
+  it("sets only settings the code reads, with the audit topic and identity-based storage", () => {
+    const sample = JSON.parse(readFileSync("local.settings.sample.json", "utf8")) as {
+      Values: Record<string, string>;
+    };
+    const known = new Set([
+      ...Object.keys(sample.Values),
+      "AzureWebJobsStorage__accountName",
+      "AzureWebJobsStorage__credential",
+      "AzureWebJobsStorage__clientId",
+      "APPLICATIONINSIGHTS_CONNECTION_STRING",
+      "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+    ]);
+    const set = [...app.matchAll(/\{ name: '([A-Za-z_]+)', value:/g)].map((m) => m[1] as string);
+    expect(set.filter((n) => !known.has(n))).toEqual([]);
+    for (const needed of [
+      "KEYVAULT_URIS",
+      "AUDIT_TOPIC_ENDPOINT",
+      "SWEEP_SCHEDULE",
+      "AKV_ROTATOR_CREDENTIAL",
+      "AZURE_CLIENT_ID",
+    ])
+      expect(set).toContain(needed);
+  });
+
+  it("documents every parameter of main.bicep in the README", () => {
+    const readme = readFileSync("README.md", "utf8");
+    const params = [...main.matchAll(/^param (\w+)/gm)].map((m) => m[1] as string);
+    expect(params.length).toBeGreaterThanOrEqual(10);
+    for (const p of params) expect(readme, p).toContain(`\`${p}\``);
+  });
+
+  it("wires azd: azure.yaml, parameters, and an executable postdeploy hook", () => {
+    const azure = readFileSync("azure.yaml", "utf8");
+    expect(azure).toMatch(/host: function/);
+    expect(azure).toContain("./infra/hooks/postdeploy.sh");
+    expect(statSync("infra/hooks/postdeploy.sh").mode & 0o111).not.toBe(0);
+    expect(JSON.parse(read("main.parameters.json")).parameters.environmentName.value).toBe(
+      "${AZURE_ENV_NAME}",
+    );
+    expect(readdirSync("infra/modules").sort()).toEqual([
+      "functionApp.bicep",
+      "targetAccess.bicep",
+      "vaultAccess.bicep",
+    ]);
+  });
+});
