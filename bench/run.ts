@@ -62,6 +62,8 @@ async function main(): Promise<void> {
       '"@azure/eventgrid"',
       '"pg"',
       '"zod"',
+      '"@opentelemetry/api"',
+      '"@azure/monitor-opentelemetry"',
     ]
       .map((m) => `await import(${m});`)
       .join(" "),

@@ -53,6 +53,8 @@ export const SETTINGS = {
   SWEEP_SCHEDULE: "NCRONTAB schedule of the compliance sweep (0 0 3 * * *)",
   SWEEP_CONCURRENCY: "rotations the sweep runs at once, 1-32 (4)",
   HTTP_REQUIRED_ROLE: "app role the caller must hold when App Service Authentication is on (optional)",
+  APPLICATIONINSIGHTS_CONNECTION_STRING:
+    "Application Insights: traces, metrics and logs through OpenTelemetry (optional)",
 } as const;
 
 const DNS_VAULT = /^([a-z0-9-]{3,24})\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net|microsoftazure\.de)$/i;

@@ -1,6 +1,8 @@
 import { loadConfig } from "./config.js";
 import { consoleLogger } from "./logging/logger.js";
 import { createRotatorApp, type RotatorApp } from "./rotation/createEngine.js";
+import { startAzureMonitor } from "./telemetry/azureMonitor.js";
+import { createCredential } from "./vault/createCredential.js";
 
 let current: Promise<RotatorApp> | undefined;
 
@@ -11,7 +13,11 @@ let current: Promise<RotatorApp> | undefined;
 export function rotatorApp(): Promise<RotatorApp> {
   if (!current) {
     current = Promise.resolve()
-      .then(() => createRotatorApp(loadConfig(process.env), { logger: consoleLogger }))
+      .then(async () => {
+        const config = loadConfig(process.env);
+        await startAzureMonitor(process.env, await createCredential(config));
+        return createRotatorApp(config, { logger: consoleLogger });
+      })
       .catch((error: unknown) => {
         current = undefined;
         throw error;

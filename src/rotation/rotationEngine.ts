@@ -5,6 +5,7 @@ import type { AuditTrail } from "../audit/auditTrail.js";
 import { RotationError, SecretTagError, SimulatedCrash } from "../errors.js";
 import type { Logger } from "../logging/logger.js";
 import type { CredentialChange, RotatorContext } from "../rotators/rotator.js";
+import { RotationTrace } from "../telemetry/telemetry.js";
 import type { PendingRecord } from "../vault/pendingRecord.js";
 import type { CurrentSecret, VaultGateway } from "../vault/vaultGateway.js";
 import type { BlobLease, LeaseManager } from "./blobLease.js";
@@ -63,6 +64,7 @@ export interface EngineDeps {
 
 interface Run {
   request: RotationRequest;
+  trace?: RotationTrace;
   gateway: VaultGateway;
   lease: BlobLease;
   redactor: Redactor;
@@ -89,6 +91,18 @@ export class RotationEngine {
   }
 
   async rotate(request: RotationRequest): Promise<RotationOutcome> {
+    const rotationTrace = new RotationTrace(request);
+    try {
+      const outcome = await this.execute(request, rotationTrace);
+      rotationTrace.end(outcome);
+      return outcome;
+    } catch (error) {
+      rotationTrace.abandon();
+      throw error;
+    }
+  }
+
+  private async execute(request: RotationRequest, rotationTrace: RotationTrace): Promise<RotationOutcome> {
     const started = this.now().getTime();
     const base = {
       vault: request.vault,
@@ -111,7 +125,7 @@ export class RotationEngine {
       };
     }
     if (request.dryRun) return this.dryRun(request, gateway, base, started);
-    await this.checkpoint("lease", request);
+    await this.checkpoint("lease", request, rotationTrace);
     let lease: BlobLease | undefined;
     try {
       lease = await this.deps.leases.tryAcquire(request.vault, request.secret);
@@ -131,6 +145,7 @@ export class RotationEngine {
     if (!lease) return { ...base, status: "busy", durationMs: this.now().getTime() - started };
     const run: Run = {
       request,
+      trace: rotationTrace,
       gateway,
       lease,
       redactor: new Redactor(),
@@ -166,7 +181,7 @@ export class RotationEngine {
 
   private async locked(run: Run): Promise<RotationOutcome> {
     const { request, gateway, redactor } = run;
-    await this.checkpoint("read", request);
+    await this.checkpoint("read", request, run.trace);
     const current = await gateway.readLatest(request.secret);
     redactor.add(current.value);
     const pending = await gateway.readPending(request.secret);
@@ -181,7 +196,7 @@ export class RotationEngine {
         `the event was for version ${request.expectedVersion}; the latest is ${current.version}`,
       );
     }
-    await this.checkpoint("plan", request);
+    await this.checkpoint("plan", request, run.trace);
     const plan = this.plan(run, current);
     if (!plan) return this.skip(run, "unmanaged", "the secret has neither ProviderAddress nor RotatorType");
     const notDue = this.notDue(request, current, plan);
@@ -191,11 +206,11 @@ export class RotationEngine {
     redactor.add(newCredential);
     const change = this.change(run, current, plan, newCredential);
     const ctx = this.context(run);
-    await this.checkpoint("preflight", request);
+    await this.checkpoint("preflight", request, run.trace);
     run.lease.assertHeld();
     await plan.rotator.preflight(plan.target, change, ctx);
 
-    await this.checkpoint("stage", request);
+    await this.checkpoint("stage", request, run.trace);
     run.lease.assertHeld();
     const login =
       plan.strategy === "dual" ? { from: plan.activeCredentialId, to: plan.credentialId } : undefined;
@@ -238,7 +253,7 @@ export class RotationEngine {
         false,
       );
     }
-    await this.checkpoint("plan", run.request);
+    await this.checkpoint("plan", run.request, run.trace);
     const plan = this.plan(run, current);
     if (!plan || plan.credentialId !== pending.credentialId) {
       throw new RotationError(
@@ -261,11 +276,11 @@ export class RotationEngine {
     const newCredential = extractCredential(pending.value, current.contentType, request.secret);
     const change = this.change(run, current, plan, newCredential);
     const ctx = this.context(run);
-    await this.checkpoint("apply", request);
+    await this.checkpoint("apply", request, run.trace);
     run.lease.assertHeld();
     await plan.rotator.apply(plan.target, change, ctx);
 
-    await this.checkpoint("verify", request);
+    await this.checkpoint("verify", request, run.trace);
     try {
       await plan.rotator.verify(plan.target, change, ctx);
     } catch (error) {
@@ -286,7 +301,7 @@ export class RotationEngine {
       throw new RotationError("VerifyFailed", `the target did not accept the new value: ${reason}`, false);
     }
 
-    await this.checkpoint("commit", request);
+    await this.checkpoint("commit", request, run.trace);
     run.lease.assertHeld();
     const at = this.now();
     let committed: { version: string; expiresOn: Date };
@@ -385,12 +400,12 @@ export class RotationEngine {
       durationMs: this.now().getTime() - run.started,
     };
     const event = auditEventFor(outcome, this.now());
-    await this.checkpoint("audit-keep", run.request);
+    await this.checkpoint("audit-keep", run.request, run.trace);
     if (event) await this.deps.audit.keep(event);
-    await this.checkpoint("close-pending", run.request);
+    await this.checkpoint("close-pending", run.request, run.trace);
     await run.gateway.disablePending(pending);
     run.pendingKept = false;
-    await this.checkpoint("audit-deliver", run.request);
+    await this.checkpoint("audit-deliver", run.request, run.trace);
     if (event) run.delivered = await this.deps.audit.deliver(event);
     return outcome;
   }
@@ -560,7 +575,12 @@ export class RotationEngine {
     });
   }
 
-  private async checkpoint(step: RotationStep, request: RotationRequest): Promise<void> {
+  private async checkpoint(
+    step: RotationStep,
+    request: RotationRequest,
+    rotationTrace: RotationTrace | undefined,
+  ): Promise<void> {
+    rotationTrace?.enter(step);
     await this.deps.checkpoint?.(step, request);
   }
 }

@@ -4,6 +4,7 @@ import type { RotationOutcome, RotationTrigger } from "../rotation/rotationOutco
 import { parsePendingTags, PENDING_FOR_TAG, pendingRecordName } from "../vault/pendingRecord.js";
 import type { ThrottleSignal } from "../vault/throttlePolicy.js";
 import type { VaultGateway } from "../vault/vaultGateway.js";
+import { recordSweep } from "../telemetry/telemetry.js";
 import { AdaptiveLimiter } from "./adaptiveLimiter.js";
 import {
   classifySecret,
@@ -242,6 +243,7 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
   summary.completedAt = done.toISOString();
   summary.throttled = (options.throttle?.count ?? 0) - throttledAtStart;
   await Promise.all(options.writers.map((w) => w.end(summary)));
+  recordSweep(summary);
   return summary;
 }
 

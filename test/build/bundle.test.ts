@@ -23,12 +23,13 @@ describe("function bundle", () => {
     expect(JSON.parse(readFileSync("package.json", "utf8")).main).toBe("dist/main.js");
   });
 
-  it("keeps what rotations load on demand (pg, @azure/eventgrid, @azure/identity) out of the entry module", () => {
+  it("keeps what rotations load on demand (pg, @azure/eventgrid, @azure/identity, Azure Monitor) out of the entry module", () => {
     const entry = Object.entries(meta.outputs).find(([name]) => name.endsWith("/main.js"))?.[1];
     expect(entry).toBeDefined();
     const entryInputs = Object.keys(entry?.inputs ?? {});
     for (const lazy of [
       "node_modules/pg/",
+      "node_modules/@azure/monitor-opentelemetry/",
       "node_modules/@azure/eventgrid/",
       "node_modules/@azure/identity/",
     ]) {
