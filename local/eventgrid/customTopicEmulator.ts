@@ -1,9 +1,9 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import path from "node:path";
 import { timingSafeEqual } from "node:crypto";
+import { listenOnLoopback, type ListeningServer } from "../net/loopbackServer.js";
 import { ensureLocalCertificate } from "../tls/localCertificate.js";
 
 /** A CloudEvents 1.0 event as the topic received it. */
@@ -43,7 +43,7 @@ export class CustomTopicEmulator {
   private failures: { remaining: number; status: number }[] = [];
   private down = false;
   private readonly listeners = new Set<(e: ReceivedCloudEvent) => void>();
-  private readonly sockets = new Set<Socket>();
+  private listening: ListeningServer | undefined;
 
   constructor(private readonly options: CustomTopicOptions) {}
 
@@ -81,26 +81,16 @@ export class CustomTopicEmulator {
         reply(res, 500, { error: { code: "InternalServerError", message: String(error) } }),
       );
     });
-    server.on("connection", (s: Socket) => {
-      this.sockets.add(s);
-      s.on("close", () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.options.port ?? 0, "127.0.0.1", () => resolve());
-    });
+    this.listening = await listenOnLoopback(server, this.options.port ?? 0);
     this.server = server;
-    this.endpointUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}/api/events`;
+    this.endpointUrl = `https://127.0.0.1:${this.listening.port}/api/events`;
     return this;
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const s of this.sockets) s.destroy();
-    await closed;
+    await this.listening?.stop();
+    this.listening = undefined;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import functionsPackage from "@azure/functions";
 import type { HttpResponseInit, LogLevel, Timer } from "@azure/functions";
 import { Cron } from "croner";
 import type { FunctionDefinition } from "../../functions/functionDefinition.js";
+import { listenOnLoopback, type ListeningServer } from "../net/loopbackServer.js";
 import type { HostKeys } from "./hostKeys.js";
 
 export interface DevHostOptions {
@@ -41,7 +41,7 @@ export class DevHost {
   private server: Server | undefined;
   private readonly routes: HttpRoute[];
   private readonly crons: Cron[] = [];
-  private readonly sockets = new Set<Socket>();
+  private listening: ListeningServer | undefined;
   private baseUrl = "";
 
   constructor(private readonly options: DevHostOptions) {
@@ -74,16 +74,9 @@ export class DevHost {
         if (!res.headersSent) res.writeHead(500).end();
       });
     });
-    server.on("connection", (s: Socket) => {
-      this.sockets.add(s);
-      s.on("close", () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.options.port ?? 7071, "127.0.0.1", () => resolve());
-    });
+    this.listening = await listenOnLoopback(server, this.options.port ?? 7071);
     this.server = server;
-    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.baseUrl = `http://127.0.0.1:${this.listening.port}`;
     if (this.options.runTimers) {
       for (const def of this.options.functions) {
         if (def.trigger !== "timer") continue;
@@ -98,12 +91,9 @@ export class DevHost {
 
   async stop(): Promise<void> {
     for (const c of this.crons) c.stop();
-    const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const s of this.sockets) s.destroy();
-    await closed;
+    await this.listening?.stop();
+    this.listening = undefined;
   }
 
   /** Runs a timer function now (what `POST /admin/functions/<name>` does). */

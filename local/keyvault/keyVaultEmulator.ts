@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
+import { listenOnLoopback, type ListeningServer } from "../net/loopbackServer.js";
 import { ensureLocalCertificate } from "../tls/localCertificate.js";
 import { readBearerToken } from "./bearerToken.js";
 import { FaultInjector } from "./faultInjector.js";
@@ -82,7 +82,7 @@ export class KeyVaultEmulator {
   private timer: NodeJS.Timeout | undefined;
   private stateFile: StateFile | undefined;
   private readonly hanging = new Set<ServerResponse>();
-  private readonly sockets = new Set<Socket>();
+  private listening: ListeningServer | undefined;
 
   constructor(options: KeyVaultEmulatorOptions = {}) {
     this.options = options;
@@ -194,20 +194,10 @@ export class KeyVaultEmulator {
         else res.destroy();
       });
     });
-    server.on("connection", (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.on("close", () => this.sockets.delete(socket));
-    });
     const host = this.options.host ?? "127.0.0.1";
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.options.port ?? 0, host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    this.listening = await listenOnLoopback(server, this.options.port ?? 0, host);
     this.server = server;
-    const port = (server.address() as AddressInfo).port;
+    const port = this.listening.port;
     this.baseUrlValue = `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
     this.wire = new WireFormat(
       this.baseUrlValue,
@@ -226,13 +216,9 @@ export class KeyVaultEmulator {
     if (this.timer) clearInterval(this.timer);
     for (const res of this.hanging) res.destroy();
     this.hanging.clear();
-    const server = this.server;
     this.server = undefined;
-    if (server) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of this.sockets) socket.destroy();
-      await closed;
-    }
+    await this.listening?.stop();
+    this.listening = undefined;
     await this.stateFile?.flush();
   }
 

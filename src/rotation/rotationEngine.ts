@@ -206,12 +206,10 @@ export class RotationEngine {
     redactor.add(newCredential);
     const change = this.change(run, current, plan, newCredential);
     const ctx = this.context(run);
-    await this.checkpoint("preflight", request, run.trace);
-    run.lease.assertHeld();
+    await this.beforeWrite("preflight", run);
     await plan.rotator.preflight(plan.target, change, ctx);
 
-    await this.checkpoint("stage", request, run.trace);
-    run.lease.assertHeld();
+    await this.beforeWrite("stage", run);
     const login =
       plan.strategy === "dual" ? { from: plan.activeCredentialId, to: plan.credentialId } : undefined;
     const value = replaceCredential(current.value, current.contentType, request.secret, newCredential, login);
@@ -276,8 +274,7 @@ export class RotationEngine {
     const newCredential = extractCredential(pending.value, current.contentType, request.secret);
     const change = this.change(run, current, plan, newCredential);
     const ctx = this.context(run);
-    await this.checkpoint("apply", request, run.trace);
-    run.lease.assertHeld();
+    await this.beforeWrite("apply", run);
     await plan.rotator.apply(plan.target, change, ctx);
 
     await this.checkpoint("verify", request, run.trace);
@@ -301,8 +298,7 @@ export class RotationEngine {
       throw new RotationError("VerifyFailed", `the target did not accept the new value: ${reason}`, false);
     }
 
-    await this.checkpoint("commit", request, run.trace);
-    run.lease.assertHeld();
+    await this.beforeWrite("commit", run);
     const at = this.now();
     let committed: { version: string; expiresOn: Date };
     try {
@@ -573,6 +569,12 @@ export class RotationEngine {
         reason: (error as Error).message,
       });
     });
+  }
+
+  /** A step that writes (to the target or Key Vault): only while this run still holds the lease. */
+  private async beforeWrite(step: RotationStep, run: Run): Promise<void> {
+    await this.checkpoint(step, run.request, run.trace);
+    run.lease.assertHeld();
   }
 
   private async checkpoint(
