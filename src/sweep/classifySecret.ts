@@ -20,6 +20,8 @@ export interface ListedSecret {
   expiresOn?: Date;
   createdOn?: Date;
   tags: Record<string, string>;
+  /** `expiresOn` as ISO 8601, when the caller has it already (a sweep formats each date once). */
+  expiresIso?: string;
 }
 
 /** An enabled pending record of the secret: a rotation under way or stopped half-way. */
@@ -37,6 +39,7 @@ export interface Classification {
   validityDays?: number;
   /** When it becomes due: the start of its due window. */
   dueAt?: Date;
+  dueAtIso?: string;
 }
 
 export interface ClassifySettings {

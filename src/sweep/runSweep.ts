@@ -128,10 +128,10 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
     };
     if (c.rotator) row.rotator = c.rotator;
     if (c.validityDays) row.validityDays = c.validityDays;
-    if (listed.expiresOn) row.expiresOn = listed.expiresOn.toISOString();
+    if (listed.expiresIso) row.expiresOn = listed.expiresIso;
     if (listed.createdOn) row.createdOn = listed.createdOn.toISOString();
     if (listed.tags.RotatedAt) row.rotatedAt = listed.tags.RotatedAt;
-    if (c.dueAt) row.dueAt = c.dueAt.toISOString();
+    if (c.dueAtIso) row.dueAt = c.dueAtIso;
     if (!c.due || !options.rotate) return write(row);
     if (options.dryRun || !options.engine) {
       summary.wouldRotate += 1;
@@ -251,9 +251,9 @@ function toListed(props: SecretProperties): ListedSecret {
   return {
     name: props.name,
     enabled: props.enabled !== false,
-    ...(props.expiresOn ? { expiresOn: props.expiresOn } : {}),
+    ...(props.expiresOn ? { expiresOn: props.expiresOn, expiresIso: props.expiresOn.toISOString() } : {}),
     ...(props.createdOn ? { createdOn: props.createdOn } : {}),
-    tags: { ...(props.tags ?? {}) },
+    tags: props.tags ?? {},
   };
 }
 
