@@ -37,6 +37,12 @@ param redisCacheIds array = []
 @description('Subnet for VNet integration (vaults and targets closed to public access); empty for none.')
 param virtualNetworkSubnetId string = ''
 
+@description('Subnet for private endpoints to the vaults (vaults closed to public access); empty for none.')
+param privateEndpointSubnetId string = ''
+
+@description('Existing privatelink.vaultcore.azure.net private DNS zone (resource ID) linked to the VNet; required with privateEndpointSubnetId.')
+param vaultPrivateDnsZoneId string = ''
+
 var tags = { 'azd-env-name': environmentName, app: 'akv-rotator' }
 var suffix = uniqueString(subscription().id, environmentName)
 
@@ -67,6 +73,20 @@ module vaultAccess 'modules/vaultAccess.bicep' = [
     params: {
       vaultName: v.name
       principalId: app.outputs.principalId
+    }
+  }
+]
+
+module vaultEndpoints 'modules/vaultPrivateEndpoint.bicep' = [
+  for v in (empty(privateEndpointSubnetId) ? [] : vaults): {
+    scope: rg
+    name: 'akv-rotator-pe-${v.name}'
+    params: {
+      vaultName: v.name
+      vaultResourceGroup: v.resourceGroup
+      location: location
+      subnetId: privateEndpointSubnetId
+      privateDnsZoneId: vaultPrivateDnsZoneId
     }
   }
 ]

@@ -118,6 +118,16 @@ describe("deployment templates (checked as text)", () => {
     for (const p of params) expect(readme, p).toContain(`\`${p}\``);
   });
 
+  it("can put each vault behind a private endpoint in the app's VNet", () => {
+    const pe = read("modules/vaultPrivateEndpoint.bicep");
+    expect(pe).toContain("groupIds: ['vault']");
+    expect(pe).toContain("privateDnsZoneId: privateDnsZoneId");
+    expect(main).toMatch(/for v in \(empty\(privateEndpointSubnetId\) \? \[\] : vaults\)/);
+    expect(app).toContain(
+      "virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId",
+    );
+  });
+
   it("wires azd: azure.yaml, parameters, and an executable postdeploy hook", () => {
     const azure = readFileSync("azure.yaml", "utf8");
     expect(azure).toMatch(/host: function/);
@@ -130,6 +140,7 @@ describe("deployment templates (checked as text)", () => {
       "functionApp.bicep",
       "targetAccess.bicep",
       "vaultAccess.bicep",
+      "vaultPrivateEndpoint.bicep",
     ]);
   });
 });
