@@ -23,7 +23,10 @@ export async function rotationThroughput(due: number, writesPerSecond: number): 
     const exp = Math.floor(Date.now() / 1000) + 3 * 86_400;
     for (let i = 0; i < due; i += 1)
       store.set(`due-${String(i).padStart(5, "0")}`, { value: "v", tags: { RotatorType: "random" }, exp });
-    const app = await stack.app({ logger: silentLogger, env: { SWEEP_CONCURRENCY: "16" } });
+    const app = await stack.app({
+      logger: silentLogger,
+      env: { SWEEP_CONCURRENCY: process.env.BENCH_CONCURRENCY ?? "16" },
+    });
     stack.vault.emulator.limiter.configure({ secretWrites: writesPerSecond, windowMs: 1000 });
     const started = performance.now();
     const summary = await runSweep({

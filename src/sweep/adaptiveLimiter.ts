@@ -1,6 +1,6 @@
 /**
- * Bounded, adaptive concurrency (additive increase, multiplicative decrease): it starts low, adds one slot
- * after a run of successes up to `max`, halves on throttling and pauses for the time the server asked
+ * Bounded, adaptive concurrency (additive increase, multiplicative decrease): it starts low, grows fast until
+ * the first throttling (slow start), then adds one slot after a run of successes up to `max`, halves on throttling and pauses for the time the server asked
  * (or an exponential backoff when it did not say), so a sweep settles just inside Key Vault's limit.
  */
 export class AdaptiveLimiter {
@@ -8,6 +8,8 @@ export class AdaptiveLimiter {
   private active = 0;
   private successes = 0;
   private pausedUntil = 0;
+  /** Until the first throttling, grow by one slot per success (doubling per round), as TCP's slow start does. */
+  private slowStart = true;
   private backoffMs: number;
   private readonly waiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -47,7 +49,10 @@ export class AdaptiveLimiter {
     this.active -= 1;
     if (succeeded) {
       this.successes += 1;
-      if (this.successes >= this.limitValue && this.limitValue < this.max) {
+      if (this.slowStart && this.limitValue < this.max) {
+        this.limitValue += 1;
+        this.successes = 0;
+      } else if (this.successes >= this.limitValue && this.limitValue < this.max) {
         this.limitValue += 1;
         this.successes = 0;
       }
@@ -69,6 +74,7 @@ export class AdaptiveLimiter {
     }
     this.limitValue = Math.max(1, Math.floor(this.limitValue / 2));
     this.successes = 0;
+    this.slowStart = false;
     const pause = retryAfterMs ?? this.backoffMs;
     this.backoffMs = Math.min(this.options.maxBackoffMs ?? 30_000, this.backoffMs * 2);
     this.pausedUntil = now + pause;

@@ -44,3 +44,21 @@ describe("adaptive concurrency", () => {
     expect(peak).toBeLessThanOrEqual(3);
   });
 });
+
+describe("adaptive concurrency: slow start", () => {
+  it("grows by a slot per success until the first throttling, then additively", async () => {
+    const limiter = new AdaptiveLimiter(32, { initial: 2 });
+    for (let i = 0; i < 6; i += 1) {
+      await limiter.acquire();
+      limiter.release(true);
+    }
+    expect(limiter.limit).toBe(8);
+    limiter.throttled(0);
+    expect(limiter.limit).toBe(4);
+    for (let i = 0; i < 3; i += 1) {
+      await limiter.acquire();
+      limiter.release(true);
+    }
+    expect(limiter.limit).toBe(4);
+  });
+});
