@@ -119,13 +119,20 @@ describe("npm start's stack, end to end over HTTP", () => {
       .eventsAfter(0)
       .map((e) => e.event)
       .find((e) => e.id === delivered?.eventId);
+    await stack.eventGrid.idle();
     const before = stack.keyVault.store.versionsOf("demo-postgres-app").versions.length;
-    const res = await fetch(stack.host.webhookUrl("secretNearExpiry"), {
-      method: "POST",
-      headers: { "content-type": "application/json", "aeg-event-type": "Notification" },
-      body: JSON.stringify([event]),
-    });
-    expect(res.status).toBe(200);
+    // A delivery that meets another run's lease is answered 500 (busy) and retried, as Event Grid would.
+    let status = 0;
+    for (let attempt = 0; attempt < 10 && status !== 200; attempt += 1) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 300));
+      const res = await fetch(stack.host.webhookUrl("secretNearExpiry"), {
+        method: "POST",
+        headers: { "content-type": "application/json", "aeg-event-type": "Notification" },
+        body: JSON.stringify([event]),
+      });
+      status = res.status;
+    }
+    expect(status).toBe(200);
     expect(stack.keyVault.store.versionsOf("demo-postgres-app").versions.length).toBe(before);
   });
 
