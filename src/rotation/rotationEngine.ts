@@ -12,7 +12,7 @@ import type { BlobLease, LeaseManager } from "./blobLease.js";
 import { generatePassword } from "./passwordPolicy.js";
 import { Redactor } from "./redaction.js";
 import { committedTags, planRotation, type RotationPlan } from "./rotationPlan.js";
-import type { RotationOutcome, RotationTrigger, SkipReason } from "./rotationOutcome.js";
+import type { RotationOutcome, RotationTrigger, SkippedOutcome, SkipReason } from "./rotationOutcome.js";
 import { extractCredential, replaceCredential } from "./secretValue.js";
 
 export interface RotationRequest {
@@ -62,16 +62,21 @@ export interface EngineDeps {
   checkpoint?: (step: RotationStep, request: RotationRequest) => void | Promise<void>;
 }
 
-interface Run {
+/** What an outcome is built from: enough for a skip or a failure, also before any lease is held. */
+interface RunInfo {
   request: RotationRequest;
-  trace?: RotationTrace;
-  gateway: VaultGateway;
-  lease: BlobLease;
   redactor: Redactor;
   started: number;
   rotationId: string;
   rotator?: string;
   pendingKept: boolean;
+}
+
+/** A run holding the lease. */
+interface Run extends RunInfo {
+  trace?: RotationTrace;
+  gateway: VaultGateway;
+  lease: BlobLease;
   /** This run delivered its own audit event: no outbox sweep needed afterwards. */
   delivered?: boolean;
 }
@@ -104,55 +109,44 @@ export class RotationEngine {
 
   private async execute(request: RotationRequest, rotationTrace: RotationTrace): Promise<RotationOutcome> {
     const started = this.now().getTime();
-    const base = {
-      vault: request.vault,
-      secret: request.secret,
-      trigger: request.trigger,
+    const info: RunInfo = {
+      request,
+      started,
       rotationId: randomUUID(),
+      pendingKept: false,
+      redactor: new Redactor(),
     };
     const gateway = this.deps.vaults.get(request.vault.toLowerCase());
     if (!gateway) {
-      return {
-        ...base,
-        status: "failed",
-        durationMs: 0,
-        pendingKept: false,
-        error: {
-          code: "UnknownVault",
-          message: `vault '${request.vault}' is not configured (KEYVAULT_URIS)`,
-          retryable: false,
-        },
-      };
+      return this.failedOutcome(
+        info,
+        new RotationError(
+          "UnknownVault",
+          `vault '${request.vault}' is not configured (KEYVAULT_URIS)`,
+          false,
+        ),
+      );
     }
-    if (request.dryRun) return this.dryRun(request, gateway, base, started);
+    if (request.dryRun) return this.dryRun(info, gateway);
     await this.checkpoint("lease", request, rotationTrace);
     let lease: BlobLease | undefined;
     try {
       lease = await this.deps.leases.tryAcquire(request.vault, request.secret);
     } catch (error) {
-      return this.failedOutcome(
-        {
-          request,
-          gateway,
-          started,
-          rotationId: base.rotationId,
-          pendingKept: false,
-          redactor: new Redactor(),
-        } as Run,
-        error,
-      );
+      return this.failedOutcome(info, error);
     }
-    if (!lease) return { ...base, status: "busy", durationMs: this.now().getTime() - started };
-    const run: Run = {
-      request,
-      trace: rotationTrace,
-      gateway,
-      lease,
-      redactor: new Redactor(),
-      started,
-      rotationId: base.rotationId,
-      pendingKept: false,
-    };
+    if (!lease) {
+      const { vault, secret, trigger } = request;
+      return {
+        vault,
+        secret,
+        trigger,
+        rotationId: info.rotationId,
+        status: "busy",
+        durationMs: this.now().getTime() - started,
+      };
+    }
+    const run: Run = { ...info, trace: rotationTrace, gateway, lease };
     let outcome: RotationOutcome;
     try {
       outcome = await this.locked(run);
@@ -165,11 +159,14 @@ export class RotationEngine {
       await this.record(outcome);
     }
     await lease.release();
-    await this.deps.audit
-      .redeliver(25)
-      .catch((error: unknown) =>
-        this.deps.logger.warn("audit outbox redelivery failed", { reason: (error as Error).message }),
-      );
+    // Events an interrupted run kept but did not send go out with whichever run comes next.
+    if (!(outcome.status === "rotated" && !outcome.resumed && run.delivered)) {
+      await this.deps.audit
+        .redeliver(25)
+        .catch((error: unknown) =>
+          this.deps.logger.warn("audit outbox redelivery failed", { reason: (error as Error).message }),
+        );
+    }
     this.deps.logger.info(`rotation ${outcome.status}`, {
       rotationId: outcome.rotationId,
       vault: request.vault,
@@ -184,7 +181,7 @@ export class RotationEngine {
     await this.checkpoint("read", request, run.trace);
     const current = await gateway.readLatest(request.secret);
     redactor.add(current.value);
-    const pending = await gateway.readPending(request.secret);
+    const { record: pending, absent } = await gateway.pendingState(request.secret);
     if (pending) {
       redactor.add(pending.value);
       return this.resume(run, current, pending);
@@ -214,13 +211,19 @@ export class RotationEngine {
       plan.strategy === "dual" ? { from: plan.activeCredentialId, to: plan.credentialId } : undefined;
     const value = replaceCredential(current.value, current.contentType, request.secret, newCredential, login);
     redactor.add(value);
-    const staged = await gateway.stagePending(request.secret, value, current.contentType, {
-      rotationId: run.rotationId,
-      baseVersion: current.version,
-      credentialId: plan.credentialId,
-      trigger: request.trigger,
-      stagedAt: this.now(),
-    });
+    const staged = await gateway.stagePending(
+      request.secret,
+      value,
+      current.contentType,
+      {
+        rotationId: run.rotationId,
+        baseVersion: current.version,
+        credentialId: plan.credentialId,
+        trigger: request.trigger,
+        stagedAt: this.now(),
+      },
+      absent,
+    );
     run.pendingKept = true;
     return this.complete(run, current, plan, staged, false);
   }
@@ -406,20 +409,8 @@ export class RotationEngine {
     return outcome;
   }
 
-  private async dryRun(
-    request: RotationRequest,
-    gateway: VaultGateway,
-    base: { rotationId: string },
-    started: number,
-  ): Promise<RotationOutcome> {
-    const run = {
-      request,
-      gateway,
-      started,
-      rotationId: base.rotationId,
-      pendingKept: false,
-      redactor: new Redactor(),
-    } as unknown as Run;
+  private async dryRun(run: RunInfo, gateway: VaultGateway): Promise<RotationOutcome> {
+    const { request } = run;
     try {
       const current = await gateway.readLatest(request.secret);
       run.redactor.add(current.value);
@@ -440,13 +431,13 @@ export class RotationEngine {
           credentialId: plan.credentialId,
           validityDays: plan.validityDays,
         },
-      } as RotationOutcome;
+      };
     } catch (error) {
       return this.failedOutcome(run, error);
     }
   }
 
-  private plan(run: Run, current: CurrentSecret, lenient = false): RotationPlan | undefined {
+  private plan(run: RunInfo, current: CurrentSecret, lenient = false): RotationPlan | undefined {
     try {
       const result = planRotation(run.request.secret, current.tags, this.deps.settings.defaultValidityDays);
       if (!result.managed) return undefined;
@@ -504,7 +495,7 @@ export class RotationEngine {
     return {
       credential: this.deps.credential,
       readSecret: async (name) => {
-        const s = await run.gateway.readValue(name);
+        const s = await run.gateway.readLatest(name);
         run.redactor.add(s.value, extractCredential(s.value, s.contentType, name));
         return { value: s.value, tags: s.tags, ...(s.contentType ? { contentType: s.contentType } : {}) };
       },
@@ -517,7 +508,7 @@ export class RotationEngine {
     return outcome;
   }
 
-  private skipOutcome(run: Run, reason: SkipReason, detail: string): RotationOutcome {
+  private skipOutcome(run: RunInfo, reason: SkipReason, detail: string): SkippedOutcome {
     const { request } = run;
     return {
       vault: request.vault,
@@ -532,7 +523,7 @@ export class RotationEngine {
     };
   }
 
-  private failedOutcome(run: Run, error: unknown): RotationOutcome {
+  private failedOutcome(run: RunInfo, error: unknown): RotationOutcome {
     const { request } = run;
     let code = "InternalError";
     let retryable = false;

@@ -41,26 +41,29 @@ export class VaultGateway {
     return toCurrent(secret);
   }
 
-  /** Reads another secret's value (e.g. the admin login a tag names). */
-  async readValue(name: string): Promise<CurrentSecret> {
-    return this.readLatest(name);
-  }
-
   /** The enabled pending record of a secret, if a rotation of it is under way. */
   async readPending(secretName: string): Promise<PendingRecord | undefined> {
+    return (await this.pendingState(secretName)).record;
+  }
+
+  /**
+   * The pending record's state: `record` when a rotation is under way; `absent` when no secret of that name
+   * exists at all (staging can then skip the ownership check it would otherwise read for).
+   */
+  async pendingState(secretName: string): Promise<{ record?: PendingRecord; absent: boolean }> {
     const recordName = pendingRecordName(secretName);
     let record: KeyVaultSecret;
     try {
       record = await this.client.getSecret(recordName);
     } catch (error) {
       const e = error as { statusCode?: number; details?: unknown; message?: string };
-      if (e.statusCode === 404) return undefined;
+      if (e.statusCode === 404) return { absent: true };
       // A disabled latest version is a finished rotation (Key Vault refuses to read it: 403 SecretDisabled).
-      if (e.statusCode === 403 && isDisabled(e.details)) return undefined;
+      if (e.statusCode === 403 && isDisabled(e.details)) return { absent: false };
       throw fromKeyVaultError(error, `reading the pending record of '${secretName}'`);
     }
     this.assertOwned(secretName, recordName, record.properties.tags);
-    if (record.properties.enabled === false) return undefined;
+    if (record.properties.enabled === false) return { absent: false };
     const parsed = parsePendingTags(record.properties.tags);
     if (!parsed) {
       throw new RotationError(
@@ -69,7 +72,10 @@ export class VaultGateway {
         false,
       );
     }
-    return { ...parsed, recordName, version: record.properties.version ?? "", value: record.value ?? "" };
+    return {
+      record: { ...parsed, recordName, version: record.properties.version ?? "", value: record.value ?? "" },
+      absent: false,
+    };
   }
 
   /** Writes the pending record before the target is touched. Refuses to write over a secret that is not ours. */
@@ -78,9 +84,10 @@ export class VaultGateway {
     value: string,
     contentType: string | undefined,
     meta: Omit<PendingRecord, "recordName" | "version" | "value">,
+    knownAbsent = false,
   ): Promise<PendingRecord> {
     const recordName = pendingRecordName(secretName);
-    const existingTags = await this.tagsOfLatest(recordName);
+    const existingTags = knownAbsent ? undefined : await this.tagsOfLatest(recordName);
     if (existingTags !== undefined) this.assertOwned(secretName, recordName, existingTags);
     const written = await this.call(`staging the pending record of '${secretName}'`, () =>
       this.client.setSecret(recordName, value, {
