@@ -32,6 +32,10 @@ export interface AppConfig {
   sweepSchedule: string;
   sweepConcurrency: number;
   httpRequiredRole?: string;
+  /** Azure Resource Manager, for targets rotated through the management plane (SQL admin, keys). */
+  armEndpoint: string;
+  /** Microsoft Graph, for Entra application secrets. */
+  graphEndpoint: string;
 }
 
 /** Every setting akv-rotator reads, with its default. The README's settings table mirrors this. */
@@ -53,6 +57,8 @@ export const SETTINGS = {
   SWEEP_SCHEDULE: "NCRONTAB schedule of the compliance sweep (0 0 3 * * *)",
   SWEEP_CONCURRENCY: "rotations the sweep runs at once, 1-32 (4)",
   HTTP_REQUIRED_ROLE: "app role the caller must hold when App Service Authentication is on (optional)",
+  ARM_ENDPOINT: "Azure Resource Manager endpoint for management-plane targets (https://management.azure.com)",
+  GRAPH_ENDPOINT: "Microsoft Graph endpoint for Entra application secrets (https://graph.microsoft.com)",
   APPLICATIONINSIGHTS_CONNECTION_STRING:
     "Application Insights: traces, metrics and logs through OpenTelemetry (optional)",
 } as const;
@@ -160,6 +166,30 @@ function wholeNumber(
   return n;
 }
 
+/** An https base URL; with the emulator credential it must be loopback, like the vaults. */
+function serviceEndpoint(
+  env: NodeJS.ProcessEnv,
+  name: "ARM_ENDPOINT" | "GRAPH_ENDPOINT",
+  fallback: string,
+  credential: CredentialKind,
+  problems: string[],
+): string {
+  const raw = env[name]?.trim() || fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`${name} '${raw}' is not a URL`);
+    return fallback;
+  }
+  if (url.protocol !== "https:") problems.push(`${name} '${raw}' must use https`);
+  if (credential === "emulator" && raw !== fallback && !LOOPBACK.test(url.hostname))
+    problems.push(
+      `${name}: AKV_ROTATOR_CREDENTIAL=emulator only works against loopback emulators, not ${raw}`,
+    );
+  return url.origin;
+}
+
 const credentialSchema = z.enum(["default", "managed-identity", "emulator"]);
 
 /**
@@ -227,6 +257,20 @@ export function loadConfig(
     );
   }
   const httpRequiredRole = env.HTTP_REQUIRED_ROLE?.trim() || undefined;
+  const armEndpoint = serviceEndpoint(
+    env,
+    "ARM_ENDPOINT",
+    "https://management.azure.com",
+    credential,
+    problems,
+  );
+  const graphEndpoint = serviceEndpoint(
+    env,
+    "GRAPH_ENDPOINT",
+    "https://graph.microsoft.com",
+    credential,
+    problems,
+  );
   const config: AppConfig = {
     vaults,
     ...(storage ? { storage } : {}),
@@ -242,6 +286,8 @@ export function loadConfig(
     sweepSchedule,
     sweepConcurrency: wholeNumber(env, "SWEEP_CONCURRENCY", 4, 1, 32, problems),
     ...(httpRequiredRole ? { httpRequiredRole } : {}),
+    armEndpoint,
+    graphEndpoint,
   };
   if (problems.length > 0) throw new ConfigurationError(problems);
   return config;

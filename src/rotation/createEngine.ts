@@ -74,6 +74,11 @@ export async function createRotatorApp(config: AppConfig, options: CreateOptions
     leases: new LeaseManager(container, config.leaseSeconds),
     audit,
     credential,
+    azure: {
+      armEndpoint: config.armEndpoint,
+      graphEndpoint: config.graphEndpoint,
+      clientOptions: sdkClientOptions(config),
+    },
     logger,
     settings: config,
     ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),

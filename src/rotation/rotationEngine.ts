@@ -55,6 +55,8 @@ export interface EngineDeps {
   leases: LeaseManager;
   audit: AuditTrail;
   credential: TokenCredential;
+  /** Management-plane endpoints and client options handed to rotators. */
+  azure: RotatorContext["azure"];
   logger: Logger;
   settings: EngineSettings;
   now?: () => Date;
@@ -494,6 +496,7 @@ export class RotationEngine {
   private context(run: Run): RotatorContext {
     return {
       credential: this.deps.credential,
+      azure: this.deps.azure,
       readSecret: async (name) => {
         const s = await run.gateway.readLatest(name);
         run.redactor.add(s.value, extractCredential(s.value, s.contentType, name));

@@ -1,9 +1,9 @@
 import type pg from "pg";
 import { RotationError } from "../errors.js";
-import { extractCredential } from "../rotation/secretValue.js";
 import { parsePostgresTarget, type PostgresTarget } from "./postgresTarget.js";
 import type { CredentialChange, Rotator, RotatorContext } from "./rotator.js";
 import { scramSha256Verifier } from "./scramVerifier.js";
+import { readAdminLogin } from "./targetTags.js";
 
 interface Login {
   user: string;
@@ -62,20 +62,7 @@ async function changerLogins(
   change: CredentialChange,
   ctx: RotatorContext,
 ): Promise<Login[]> {
-  if (target.adminSecretName) {
-    const admin = await ctx.readSecret(target.adminSecretName);
-    const password = extractCredential(admin.value, admin.contentType, target.adminSecretName);
-    let user = admin.tags.CredentialId;
-    if (!user && admin.contentType?.includes("json"))
-      user = (JSON.parse(admin.value) as { username?: string }).username;
-    if (!user)
-      throw new RotationError(
-        "AdminSecretIncomplete",
-        `admin secret '${target.adminSecretName}' names no login (CredentialId tag or JSON username)`,
-        false,
-      );
-    return [{ user, password }];
-  }
+  if (target.adminSecretName) return [await readAdminLogin(ctx, target.adminSecretName)];
   if (change.credentialId !== change.activeCredentialId)
     return [{ user: change.activeCredentialId, password: change.activeValue }];
   // The login changes its own password. After an interrupted run the new value may already be in place.

@@ -1,6 +1,7 @@
 import { SecretTagError } from "../errors.js";
 import type { SecretTags } from "./rotator.js";
 import { parseResourceId } from "./resourceId.js";
+import { adminSecretTag, parseHostAddress } from "./targetTags.js";
 
 /** Where a PostgreSQL login lives and how to reach it. */
 export interface PostgresTarget {
@@ -16,9 +17,6 @@ export interface PostgresTarget {
 }
 
 const FLEXIBLE_SERVER = "Microsoft.DBforPostgreSQL/flexibleServers";
-const HOST_ADDRESS = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(?:\/([^/?#\s]+))?$/;
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/i;
-const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 
 function role(
   tags: SecretTags,
@@ -60,15 +58,11 @@ export function parsePostgresTarget(tags: SecretTags, secret: string): PostgresT
     if (id.names[1]) database = id.names[1];
     tls = true;
   } else {
-    const match = HOST_ADDRESS.exec(address);
-    if (!match)
-      throw new SecretTagError(secret, "ProviderAddress", "must be a resource ID or host[:port][/database]");
-    host = match[1] as string;
-    if (match[2] !== undefined) port = Number(match[2]);
-    if (match[3] !== undefined) database = decodeURIComponent(match[3]);
-    if (port < 1 || port > 65535)
-      throw new SecretTagError(secret, "ProviderAddress", `has port ${port}, outside 1-65535`);
-    tls = !LOOPBACK.test(host);
+    const parsed = parseHostAddress(address, secret, "a resource ID or host[:port][/database]");
+    host = parsed.host;
+    port = parsed.port ?? port;
+    database = parsed.database ?? database;
+    tls = !parsed.loopback;
   }
   const credential = role(tags, secret, "CredentialId");
   if (!credential)
@@ -81,14 +75,9 @@ export function parsePostgresTarget(tags: SecretTags, secret: string): PostgresT
   if (alternate !== undefined && alternate === credential) {
     throw new SecretTagError(secret, "AlternateCredentialId", "must name a different role than CredentialId");
   }
-  const admin = tags.AdminSecretName;
-  if (admin !== undefined && !SECRET_NAME.test(admin))
-    throw new SecretTagError(secret, "AdminSecretName", "must be the name of a secret in the same vault");
-  if (admin !== undefined && admin.toLowerCase() === secret.toLowerCase()) {
-    throw new SecretTagError(secret, "AdminSecretName", "must name another secret, not this one");
-  }
+  const admin = adminSecretTag(tags, secret);
   return {
-    host: host.replace(/^\[|\]$/g, ""),
+    host,
     port,
     database,
     tls,

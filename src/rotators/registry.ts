@@ -1,11 +1,13 @@
 import type { Rotator } from "./rotator.js";
 import { postgresRotator } from "./postgres.js";
 import { randomSecretRotator } from "./randomSecret.js";
+import { sqlLoginRotator } from "./sqlLogin.js";
 
 /** Every rotator, by its `RotatorType`. A new target type is one file and one line here. */
 export const ROTATORS = {
   random: randomSecretRotator,
   postgres: postgresRotator,
+  "sql-login": sqlLoginRotator,
 } as const;
 
 export type RotatorType = keyof typeof ROTATORS;

@@ -1,5 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
 import type { PasswordPolicy } from "../rotation/passwordPolicy.js";
+import type { SdkClientOptions } from "../vault/clientOptions.js";
 
 /** A secret's tags, as read from its latest version. */
 export type SecretTags = Readonly<Record<string, string>>;
@@ -9,6 +10,8 @@ export interface RotatorContext {
   /** Reads another secret of the same vault, e.g. the admin login a tag names. */
   readSecret(name: string): Promise<{ value: string; tags: Record<string, string>; contentType?: string }>;
   credential: TokenCredential;
+  /** Where management-plane targets are reached, and the options every Azure SDK client of the app gets. */
+  azure: { armEndpoint: string; graphEndpoint: string; clientOptions: SdkClientOptions };
   signal?: AbortSignal;
 }
 

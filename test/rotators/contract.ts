@@ -4,6 +4,7 @@ import { SecretTagError } from "../../src/errors.js";
 import { generatePassword, satisfiesPolicy } from "../../src/rotation/passwordPolicy.js";
 import { planRotation } from "../../src/rotation/rotationPlan.js";
 import type { CredentialChange, Rotator, RotatorContext, SecretTags } from "../../src/rotators/rotator.js";
+import { azureContext } from "../helpers/rotatorContext.js";
 import { startRotationStack, type RotationStack } from "../helpers/rotationStack.js";
 
 /** What a rotator's own test file provides to the contract suite. */
@@ -21,6 +22,10 @@ export interface ContractSubject {
   requiredTags: string[];
   /** Whether a wrong value is refused by verify (false for targets with nothing to log in to). */
   verifyRejectsWrongValue: boolean;
+  /** Management-plane endpoints for rotators that use ARM or Graph (the emulators'). */
+  azure?(): RotatorContext["azure"];
+  /** Extra app settings for the engine run (ARM_ENDPOINT, GRAPH_ENDPOINT). */
+  env?(): Record<string, string>;
   setup?(): Promise<void>;
   teardown?(): Promise<void>;
 }
@@ -50,6 +55,7 @@ export function rotatorContract(name: string, subject: () => ContractSubject): v
       extra: Record<string, { value: string; tags: Record<string, string> }> = {},
     ): RotatorContext => ({
       credential: new EmulatorCredential(),
+      azure: s.azure?.() ?? azureContext(),
       readSecret: async (secretName) => {
         const found = extra[secretName];
         if (!found) throw new Error(`no secret ${secretName}`);
@@ -116,7 +122,7 @@ export function rotatorContract(name: string, subject: () => ContractSubject): v
       const set = await stack.kv.setSecret(secretName, value, { tags });
       const plan = planRotation(secretName, tags, 60);
       expect(plan.managed && plan.plan.rotatorType).toBe(s.rotator.type);
-      const app = await stack.app();
+      const app = await stack.app({ env: s.env?.() ?? {} });
       const outcome = await app.engine.rotate({
         vault: "contract",
         secret: secretName,

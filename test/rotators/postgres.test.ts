@@ -1,3 +1,4 @@
+import { azureContext } from "../helpers/rotatorContext.js";
 import { describe, expect, it } from "vitest";
 import { SecretTagError } from "../../src/errors.js";
 import { postgresRotator } from "../../src/rotators/postgres.js";
@@ -93,6 +94,7 @@ describe("postgres target from tags", () => {
       };
       const ctx = {
         credential: { getToken: async () => null },
+        azure: azureContext(),
         readSecret: async () => ({ value: "", tags: {} }),
       };
       await postgresRotator.apply(target, change, ctx);

@@ -1,0 +1,133 @@
+import { RotationError } from "../errors.js";
+import type { CredentialChange, Rotator, RotatorContext } from "./rotator.js";
+import {
+  isLoginFailure,
+  quoteLiteral,
+  quoteName,
+  sqlAccessToken,
+  sqlTargetError,
+  withSqlConnection,
+  type SqlAuth,
+} from "./sqlServer.js";
+import { parseSqlLoginTarget, SQL_SERVER, type SqlLoginTarget } from "./sqlTarget.js";
+import { readAdminLogin } from "./targetTags.js";
+
+/** `ALTER LOGIN` (server login) or `ALTER USER` (contained user), every part quoted, never interpolated raw. */
+function alterPassword(target: SqlLoginTarget, name: string, password: string, oldPassword?: string): string {
+  if (target.containedIn)
+    return `ALTER USER ${quoteName(name)} WITH PASSWORD = ${quoteLiteral(password)}${oldPassword !== undefined ? `, OLD_PASSWORD = ${quoteLiteral(oldPassword)}` : ""}`;
+  return `ALTER LOGIN ${quoteName(name)} WITH PASSWORD = ${quoteLiteral(password)}${oldPassword !== undefined ? ` OLD_PASSWORD = ${quoteLiteral(oldPassword)}` : ""}`;
+}
+
+async function adminAuth(target: SqlLoginTarget, ctx: RotatorContext): Promise<SqlAuth | undefined> {
+  if (target.admin.kind === "secret") return readAdminLogin(ctx, target.admin.secretName);
+  if (target.admin.kind === "entra") return { token: await sqlAccessToken(ctx) };
+  return undefined;
+}
+
+/**
+ * Sets `to` as the password of the changing credential. As an admin: one ALTER without OLD_PASSWORD.
+ * As the login itself: log in with `from` and change it with OLD_PASSWORD; when `from` no longer logs in
+ * but `to` does, an earlier run already changed it and there is nothing to do.
+ */
+async function setPassword(
+  target: SqlLoginTarget,
+  change: CredentialChange,
+  ctx: RotatorContext,
+  from: string | undefined,
+  to: string,
+  what: string,
+): Promise<void> {
+  const endpoint = target.endpoint;
+  const admin = await adminAuth(target, ctx);
+  try {
+    if (admin) {
+      await withSqlConnection(endpoint, admin, ctx, (batch) =>
+        batch(alterPassword(target, change.credentialId, to)),
+      );
+      return;
+    }
+    if (from === undefined)
+      throw new RotationError("NoCurrentValue", `${what}: the current password is unknown`, false);
+    try {
+      await withSqlConnection(endpoint, { user: change.credentialId, password: from }, ctx, (batch) =>
+        batch(alterPassword(target, change.credentialId, to, from)),
+      );
+    } catch (error) {
+      if (!isLoginFailure(error)) throw error;
+      await withSqlConnection(
+        endpoint,
+        { user: change.credentialId, password: to },
+        ctx,
+        async () => undefined,
+      );
+    }
+  } catch (error) {
+    if (error instanceof RotationError) throw error;
+    throw sqlTargetError(error, what);
+  }
+}
+
+/**
+ * `sql-login`: a SQL Server / Azure SQL login, or a contained database user when ProviderAddress names a
+ * database. Changed by the login itself (OLD_PASSWORD), an admin login from `AdminSecretName`, or the app's
+ * Entra identity (`AdminAuth=entra`); dual mode with `AlternateCredentialId` needs an admin. Verified by a
+ * fresh login with the new password.
+ */
+export const sqlLoginRotator: Rotator<SqlLoginTarget> = {
+  type: "sql-login",
+  resourceTypes: [SQL_SERVER, `${SQL_SERVER}/databases`],
+  // SQL Server's CHECK_POLICY wants three of four classes; connection strings choke on ; ' " { } =.
+  passwordPolicy: { length: 32, require: ["lower", "upper", "digit", "symbol"], exclude: ";'\"{}=" },
+  needsCredentialId: true,
+  supportsDual: true,
+  parseTarget: parseSqlLoginTarget,
+  preflight: async (target, change, ctx) => {
+    const what = `connecting to SQL Server ${target.endpoint.host}`;
+    const admin = await adminAuth(target, ctx);
+    const logins: SqlAuth[] = admin
+      ? [admin]
+      : [change.currentValue, change.newValue]
+          .filter((p): p is string => p !== undefined)
+          .map((password) => ({ user: change.credentialId, password }));
+    let last: unknown;
+    for (const auth of logins) {
+      try {
+        return await withSqlConnection(target.endpoint, auth, ctx, (batch) => batch("SELECT 1"));
+      } catch (error) {
+        last = error;
+        if (!isLoginFailure(error)) break;
+      }
+    }
+    throw sqlTargetError(last, what);
+  },
+  apply: (target, change, ctx) =>
+    setPassword(
+      target,
+      change,
+      ctx,
+      change.currentValue,
+      change.newValue,
+      `changing the password of '${change.credentialId}'`,
+    ),
+  verify: (target, change, ctx) =>
+    withSqlConnection(
+      { ...target.endpoint, ...(target.verifyDatabase ? { database: target.verifyDatabase } : {}) },
+      { user: change.credentialId, password: change.newValue },
+      ctx,
+      (batch) => batch("SELECT 1"),
+    ).catch((error: unknown) => {
+      throw sqlTargetError(error, `logging in as '${change.credentialId}' with the new password`);
+    }),
+  revert: async (target, change, ctx) => {
+    if (change.currentValue === undefined) return;
+    await setPassword(
+      target,
+      change,
+      ctx,
+      change.newValue,
+      change.currentValue,
+      `restoring the password of '${change.credentialId}'`,
+    );
+  },
+};

@@ -1,0 +1,80 @@
+import { SecretTagError } from "../errors.js";
+import { RotationError } from "../errors.js";
+import { extractCredential } from "../rotation/secretValue.js";
+import type { RotatorContext, SecretTags } from "./rotator.js";
+
+/** A database reached directly: `host[:port][/database]` (SQL Server's `host,port` too). */
+export interface HostAddress {
+  host: string;
+  port?: number;
+  database?: string;
+  /** Loopback hosts: the local stack and tests, where TLS is optional. */
+  loopback: boolean;
+}
+
+const HOST_ADDRESS = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(?:[:,](\d{1,5}))?(?:\/([^/?#\s]+))?$/;
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/i;
+const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
+
+/** Reads a `host[:port][/database]` ProviderAddress; a SecretTagError names the tag when it is not one. */
+export function parseHostAddress(address: string, secret: string, expected: string): HostAddress {
+  const match = HOST_ADDRESS.exec(address);
+  if (!match) throw new SecretTagError(secret, "ProviderAddress", `must be ${expected}`);
+  const host = (match[1] as string).replace(/^\[|\]$/g, "");
+  const port = match[2] !== undefined ? Number(match[2]) : undefined;
+  if (port !== undefined && (port < 1 || port > 65535))
+    throw new SecretTagError(secret, "ProviderAddress", `has port ${port}, outside 1-65535`);
+  let database: string | undefined;
+  if (match[3] !== undefined) {
+    try {
+      database = decodeURIComponent(match[3]);
+    } catch {
+      throw new SecretTagError(
+        secret,
+        "ProviderAddress",
+        "has a database name that is not valid URL encoding",
+      );
+    }
+  }
+  return {
+    host,
+    ...(port !== undefined ? { port } : {}),
+    ...(database !== undefined ? { database } : {}),
+    loopback: LOOPBACK.test(host),
+  };
+}
+
+/** The `AdminSecretName` tag, if set: another secret of the same vault. */
+export function adminSecretTag(tags: SecretTags, secret: string): string | undefined {
+  const admin = tags.AdminSecretName;
+  if (admin === undefined) return undefined;
+  if (!SECRET_NAME.test(admin))
+    throw new SecretTagError(secret, "AdminSecretName", "must be the name of a secret in the same vault");
+  if (admin.toLowerCase() === secret.toLowerCase())
+    throw new SecretTagError(secret, "AdminSecretName", "must name another secret, not this one");
+  return admin;
+}
+
+/** The admin login an `AdminSecretName` secret holds: its CredentialId tag (or JSON username) and password. */
+export async function readAdminLogin(
+  ctx: RotatorContext,
+  secretName: string,
+): Promise<{ user: string; password: string }> {
+  const admin = await ctx.readSecret(secretName);
+  const password = extractCredential(admin.value, admin.contentType, secretName);
+  let user = admin.tags.CredentialId;
+  if (!user && admin.contentType?.includes("json")) {
+    try {
+      user = (JSON.parse(admin.value) as { username?: unknown }).username as string | undefined;
+    } catch {
+      user = undefined;
+    }
+  }
+  if (typeof user !== "string" || user === "")
+    throw new RotationError(
+      "AdminSecretIncomplete",
+      `admin secret '${secretName}' names no login (CredentialId tag or JSON username)`,
+      false,
+    );
+  return { user, password };
+}
