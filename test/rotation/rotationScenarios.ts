@@ -1,5 +1,6 @@
 import type { SecretClient } from "@azure/keyvault-secrets";
 import type { PostgresFixture } from "../helpers/postgresFixture.js";
+import type { SqlFixture } from "../helpers/sqlFixture.js";
 
 /** A secret arranged for rotation, and how to tell whether the target accepts a value of it. */
 export interface ArrangedSecret {
@@ -79,3 +80,42 @@ export const randomScenario: Scenario = {
     };
   },
 };
+
+export function sqlScenarios(sqlfx: SqlFixture): Scenario[] {
+  const accepts = async (value: string, login: string): Promise<boolean> => sqlfx.canLogin(login, value);
+  return [
+    {
+      name: "sql-login single",
+      arrange: async (kv, id) => {
+        const login = `single_${id}`;
+        sqlfx.server.addLogin({ name: login, password: `CANARY-${id}-Old1` });
+        const set = await kv.setSecret(`sql-single-${id}`, `CANARY-${id}-Old1`, {
+          tags: { CredentialId: login, ProviderAddress: sqlfx.address(), RotatorType: "sql-login" },
+          expiresOn: new Date(Date.now() + 5 * 86_400_000),
+        });
+        return { secret: set.name, version: set.properties.version as string, accepts, dual: false };
+      },
+    },
+    {
+      name: "sql-login dual",
+      arrange: async (kv, id) => {
+        const [a, b, admin] = [`a_${id}`, `b_${id}`, `admin_${id}`];
+        sqlfx.server.addLogin({ name: admin, password: `CANARY-${id}-Admin1`, canAlterOthers: true });
+        sqlfx.server.addLogin({ name: a, password: `CANARY-${id}-A1` });
+        sqlfx.server.addLogin({ name: b, password: `CANARY-${id}-B1` });
+        await kv.setSecret(`sql-admin-${id}`, `CANARY-${id}-Admin1`, { tags: { CredentialId: admin } });
+        const set = await kv.setSecret(`sql-dual-${id}`, `CANARY-${id}-A1`, {
+          tags: {
+            CredentialId: a,
+            AlternateCredentialId: b,
+            ProviderAddress: sqlfx.address(),
+            RotatorType: "sql-login",
+            AdminSecretName: `sql-admin-${id}`,
+          },
+          expiresOn: new Date(Date.now() + 5 * 86_400_000),
+        });
+        return { secret: set.name, version: set.properties.version as string, accepts, dual: true };
+      },
+    },
+  ];
+}
