@@ -14,7 +14,11 @@ export const KEY_VAULT_AUDIENCES = [
   "cfa8b339-82a2-471a-a3c9-0fc0be7a4093",
 ];
 
-export function readBearerToken(header: string | undefined, nowMs: number): TokenClaims | TokenProblem {
+export function readBearerToken(
+  header: string | undefined,
+  nowMs: number,
+  audiences: readonly string[] = KEY_VAULT_AUDIENCES,
+): TokenClaims | TokenProblem {
   if (!header) return "missing";
   const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
   if (!match) return "missing";
@@ -34,6 +38,6 @@ export function readBearerToken(header: string | undefined, nowMs: number): Toke
   if (typeof identity !== "string" || typeof audience !== "string" || typeof exp !== "number")
     return "malformed";
   if (exp * 1000 <= nowMs) return "expired";
-  if (!KEY_VAULT_AUDIENCES.includes(audience)) return "audience";
+  if (!audiences.includes(audience)) return "audience";
   return { identity, audience, expiresAt: exp };
 }

@@ -1,6 +1,7 @@
 import type { Rotator } from "./rotator.js";
 import { postgresRotator } from "./postgres.js";
 import { randomSecretRotator } from "./randomSecret.js";
+import { sqlAdminRotator } from "./sqlAdmin.js";
 import { sqlLoginRotator } from "./sqlLogin.js";
 
 /** Every rotator, by its `RotatorType`. A new target type is one file and one line here. */
@@ -8,6 +9,7 @@ export const ROTATORS = {
   random: randomSecretRotator,
   postgres: postgresRotator,
   "sql-login": sqlLoginRotator,
+  "sql-admin": sqlAdminRotator,
 } as const;
 
 export type RotatorType = keyof typeof ROTATORS;

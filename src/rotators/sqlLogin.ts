@@ -4,6 +4,7 @@ import {
   isLoginFailure,
   quoteLiteral,
   quoteName,
+  SQL_PASSWORD_POLICY,
   sqlAccessToken,
   sqlTargetError,
   withSqlConnection,
@@ -77,8 +78,7 @@ async function setPassword(
 export const sqlLoginRotator: Rotator<SqlLoginTarget> = {
   type: "sql-login",
   resourceTypes: [SQL_SERVER, `${SQL_SERVER}/databases`],
-  // SQL Server's CHECK_POLICY wants three of four classes; connection strings choke on ; ' " { } =.
-  passwordPolicy: { length: 32, require: ["lower", "upper", "digit", "symbol"], exclude: ";'\"{}=" },
+  passwordPolicy: SQL_PASSWORD_POLICY,
   needsCredentialId: true,
   supportsDual: true,
   parseTarget: parseSqlLoginTarget,

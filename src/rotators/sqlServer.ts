@@ -1,5 +1,6 @@
 import type mssql from "mssql";
 import { RotationError } from "../errors.js";
+import type { PasswordPolicy } from "../rotation/passwordPolicy.js";
 import type { RotatorContext } from "./rotator.js";
 
 /** Where a SQL Server (or Azure SQL) database is reached. */
@@ -11,6 +12,13 @@ export interface SqlEndpoint {
   /** TLS with certificate and host name checks: always for Azure SQL and remote hosts, off on loopback. */
   encrypt: boolean;
 }
+
+/** SQL Server's CHECK_POLICY wants three of four classes; connection strings choke on ; ' " { } =. */
+export const SQL_PASSWORD_POLICY: PasswordPolicy = {
+  length: 32,
+  require: ["lower", "upper", "digit", "symbol"],
+  exclude: ";'\"{}=",
+};
 
 export type SqlAuth = { user: string; password: string } | { token: string };
 

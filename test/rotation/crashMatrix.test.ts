@@ -5,11 +5,14 @@ import { LeaseManager } from "../../src/rotation/blobLease.js";
 import { ROTATION_STEPS, type RotationStep } from "../../src/rotation/rotationEngine.js";
 import { pendingRecordName } from "../../src/vault/pendingRecord.js";
 import { startPostgresFixture, type PostgresFixture } from "../helpers/postgresFixture.js";
+import type { ArmEmulator } from "../../local/arm/armEmulator.js";
+import { startArm } from "../helpers/armFixture.js";
 import { startSqlFixture, type SqlFixture } from "../helpers/sqlFixture.js";
 import { startRotationStack, type RotationStack } from "../helpers/rotationStack.js";
 import {
   postgresScenarios,
   randomScenario,
+  sqlAdminScenario,
   sqlScenarios,
   type ArrangedSecret,
   type Scenario,
@@ -18,11 +21,17 @@ import {
 let stack: RotationStack;
 let pgfx: PostgresFixture;
 let sqlfx: SqlFixture;
+let arm: ArmEmulator;
 beforeAll(async () => {
-  [stack, pgfx, sqlfx] = await Promise.all([startRotationStack(), startPostgresFixture(), startSqlFixture()]);
+  [stack, pgfx, sqlfx, arm] = await Promise.all([
+    startRotationStack(),
+    startPostgresFixture(),
+    startSqlFixture(),
+    startArm(),
+  ]);
 });
 afterAll(async () => {
-  await Promise.all([stack?.stop(), pgfx?.stop(), sqlfx?.stop()]);
+  await Promise.all([stack?.stop(), pgfx?.stop(), sqlfx?.stop(), arm?.stop()]);
 });
 
 type CrashPoint = RotationStep | "mid-delivery";
@@ -66,71 +75,78 @@ async function assertNoLockout(kv: SecretClient, arranged: ArrangedSecret): Prom
   expect(latestWorks || pendingWorks).toBe(true);
 }
 
-const scenarios = (): Scenario[] => [...postgresScenarios(pgfx), ...sqlScenarios(sqlfx), randomScenario];
+const scenarios = (): Scenario[] => [
+  ...postgresScenarios(pgfx),
+  ...sqlScenarios(sqlfx),
+  sqlAdminScenario(arm, sqlfx),
+  randomScenario,
+];
 let counter = 0;
 
-describe.each(["postgres single", "postgres dual", "sql-login single", "sql-login dual", "random"])(
-  "crash matrix: %s",
-  (scenarioName) => {
-    it.each(CRASH_POINTS)(
-      "a crash before %s converges on the next run, with no lockout and one SecretRotated event",
-      async (point) => {
-        const scenario = scenarios().find((s) => s.name === scenarioName) as Scenario;
-        const id = `c${process.pid % 1000}x${(counter += 1)}`;
-        const arranged = await scenario.arrange(stack.kv, id);
+describe.each([
+  "postgres single",
+  "postgres dual",
+  "sql-login single",
+  "sql-login dual",
+  "sql-admin",
+  "random",
+])("crash matrix: %s", (scenarioName) => {
+  it.each(CRASH_POINTS)(
+    "a crash before %s converges on the next run, with no lockout and one SecretRotated event",
+    async (point) => {
+      const scenario = scenarios().find((s) => s.name === scenarioName) as Scenario;
+      const id = `c${process.pid % 1000}x${(counter += 1)}`;
+      const arranged = await scenario.arrange(stack.kv, id);
 
-        const crashing = await stack.app({
-          checkpoint: (step) => {
-            if (step === point) throw new SimulatedCrash(step);
+      const crashing = await stack.app({
+        env: scenario.env ?? {},
+        checkpoint: (step) => {
+          if (step === point) throw new SimulatedCrash(step);
+        },
+        sink: (real) => ({
+          name: "crash-after-send",
+          send: async (events) => {
+            await real.send(events);
+            if (point === "mid-delivery" && events.some((e) => e.data.secret === arranged.secret))
+              throw new SimulatedCrash("mid-delivery");
           },
-          sink: (real) => ({
-            name: "crash-after-send",
-            send: async (events) => {
-              await real.send(events);
-              if (point === "mid-delivery" && events.some((e) => e.data.secret === arranged.secret))
-                throw new SimulatedCrash("mid-delivery");
-            },
-          }),
-        });
-        const request = {
-          vault: "rotation",
-          secret: arranged.secret,
-          trigger: "event" as const,
-          expectedVersion: arranged.version,
-        };
-        await expect(crashing.engine.rotate(request)).rejects.toBeInstanceOf(SimulatedCrash);
-        await assertNoLockout(stack.kv, arranged);
+        }),
+      });
+      const request = {
+        vault: "rotation",
+        secret: arranged.secret,
+        trigger: "event" as const,
+        expectedVersion: arranged.version,
+      };
+      await expect(crashing.engine.rotate(request)).rejects.toBeInstanceOf(SimulatedCrash);
+      await assertNoLockout(stack.kv, arranged);
 
-        // The dead process's lease runs out.
-        await crashing.container
-          .getBlobClient(LeaseManager.blobName("rotation", arranged.secret))
-          .getBlobLeaseClient()
-          .breakLease(0)
-          .catch(() => undefined);
+      // The dead process's lease runs out.
+      await crashing.container
+        .getBlobClient(LeaseManager.blobName("rotation", arranged.secret))
+        .getBlobLeaseClient()
+        .breakLease(0)
+        .catch(() => undefined);
 
-        const healthy = await stack.app();
-        const outcome = await healthy.engine.rotate(request);
-        expect(["rotated", "skipped"], JSON.stringify(outcome)).toContain(outcome.status);
-        await assertNoLockout(stack.kv, arranged);
+      const healthy = await stack.app({ env: scenario.env ?? {} });
+      const outcome = await healthy.engine.rotate(request);
+      expect(["rotated", "skipped"], JSON.stringify(outcome)).toContain(outcome.status);
+      await assertNoLockout(stack.kv, arranged);
 
-        const latest = await stack.kv.getSecret(arranged.secret);
-        expect(latest.properties.version).not.toBe(arranged.version);
-        expect(
-          await arranged.accepts(latest.value as string, latest.properties.tags?.CredentialId as string),
-        ).toBe(true);
-        expect(await versionCount(stack.kv, arranged.secret)).toBe(2);
-        expect(await pendingValue(stack.kv, arranged.secret)).toBeUndefined();
+      const latest = await stack.kv.getSecret(arranged.secret);
+      expect(latest.properties.version).not.toBe(arranged.version);
+      expect(
+        await arranged.accepts(latest.value as string, latest.properties.tags?.CredentialId as string),
+      ).toBe(true);
+      expect(await versionCount(stack.kv, arranged.secret)).toBe(2);
+      expect(await pendingValue(stack.kv, arranged.secret)).toBeUndefined();
 
-        const rotatedEvents = stack.topic.events.filter(
-          (e) =>
-            e.type === "AkvRotator.SecretRotated" &&
-            (e.data as { secret?: string }).secret === arranged.secret,
-        );
-        expect(new Set(rotatedEvents.map((e) => e.id))).toEqual(
-          new Set([latest.properties.tags?.RotationId]),
-        );
-        if (point !== "mid-delivery") expect(rotatedEvents).toHaveLength(1);
-      },
-    );
-  },
-);
+      const rotatedEvents = stack.topic.events.filter(
+        (e) =>
+          e.type === "AkvRotator.SecretRotated" && (e.data as { secret?: string }).secret === arranged.secret,
+      );
+      expect(new Set(rotatedEvents.map((e) => e.id))).toEqual(new Set([latest.properties.tags?.RotationId]));
+      if (point !== "mid-delivery") expect(rotatedEvents).toHaveLength(1);
+    },
+  );
+});

@@ -1,6 +1,7 @@
 import type { SecretClient } from "@azure/keyvault-secrets";
 import type { PostgresFixture } from "../helpers/postgresFixture.js";
 import type { SqlFixture } from "../helpers/sqlFixture.js";
+import type { ArmEmulator } from "../../local/arm/armEmulator.js";
 
 /** A secret arranged for rotation, and how to tell whether the target accepts a value of it. */
 export interface ArrangedSecret {
@@ -13,6 +14,8 @@ export interface ArrangedSecret {
 
 export interface Scenario {
   name: string;
+  /** App settings the engine needs for this target (ARM_ENDPOINT, GRAPH_ENDPOINT). */
+  env?: Record<string, string>;
   arrange(kv: SecretClient, id: string): Promise<ArrangedSecret>;
 }
 
@@ -118,4 +121,33 @@ export function sqlScenarios(sqlfx: SqlFixture): Scenario[] {
       },
     },
   ];
+}
+
+export function sqlAdminScenario(arm: ArmEmulator, sqlfx: SqlFixture): Scenario {
+  return {
+    name: "sql-admin",
+    env: { ARM_ENDPOINT: arm.url },
+    arrange: async (kv, id) => {
+      const login = `admin_${id}`;
+      sqlfx.server.addLogin({ name: login, password: `CANARY-${id}-Adm1`, canAlterOthers: true });
+      const server = arm.addSqlServer({
+        name: `sql-${id}`.toLowerCase(),
+        administratorLogin: login,
+        password: `CANARY-${id}-Adm1`,
+        fullyQualifiedDomainName: `127.0.0.1,${sqlfx.server.port}`,
+        onPasswordChange: (name, next) =>
+          sqlfx.server.addLogin({ name, password: next, canAlterOthers: true }),
+      });
+      const set = await kv.setSecret(`sql-admin-pw-${id}`, `CANARY-${id}-Adm1`, {
+        tags: { ProviderAddress: server.id, RotatorType: "sql-admin", CredentialId: login },
+        expiresOn: new Date(Date.now() + 5 * 86_400_000),
+      });
+      return {
+        secret: set.name,
+        version: set.properties.version as string,
+        accepts: async (value) => sqlfx.canLogin(login, value),
+        dual: false,
+      };
+    },
+  };
 }

@@ -1,0 +1,366 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer } from "node:https";
+import { readJsonBody, sendJson } from "../net/jsonHttp.js";
+import { listenOnLoopback, type ListeningServer } from "../net/loopbackServer.js";
+import { ensureLocalCertificate } from "../tls/localCertificate.js";
+import { readBearerToken } from "../keyvault/bearerToken.js";
+import {
+  armView,
+  newKey,
+  RESOURCE_TYPES,
+  type ArmResource,
+  type CosmosAccountResource,
+  type RedisCacheResource,
+  type SqlServerResource,
+  type StorageAccountResource,
+} from "./armResources.js";
+
+export interface ArmEmulatorOptions {
+  port?: number;
+  certDir?: string;
+  /** Status polls a long-running operation answers `InProgress` before it completes (1 by default). */
+  lroPolls?: number;
+  /** Whether an identity may perform an ARM action (`Microsoft.Sql/servers/write`) on a resource; all when absent. */
+  authorize?: (identity: string, action: string, resourceId: string) => boolean;
+}
+
+interface Operation {
+  id: string;
+  pollsLeft: number;
+  run: () => void;
+  /** What the operation-result URL answers when done. */
+  result?: unknown;
+  status: "InProgress" | "Succeeded";
+  started: string;
+}
+
+const ARM_AUDIENCES = [
+  "https://management.azure.com",
+  "https://management.azure.com/",
+  "https://management.core.windows.net/",
+];
+const RESOURCE_PATH =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/([^/]+\/[^/]+)\/([^/]+)(?:\/(listKeys|regenerateKey))?$/i;
+
+/**
+ * Azure Resource Manager on loopback over HTTPS, for what akv-rotator's rotators call: SQL servers (get,
+ * update with a long-running operation), storage account, Cosmos DB and Redis keys (listKeys,
+ * regenerateKey). Bearer tokens for the ARM audience, api-version required, ARM's error shapes, and the
+ * `Azure-AsyncOperation`/`Location`/`Retry-After` headers of long-running operations. See README.md.
+ */
+export class ArmEmulator {
+  readonly resources = new Map<string, ArmResource>();
+  readonly requests: Array<{ method: string; path: string; identity?: string }> = [];
+  private readonly operations = new Map<string, Operation>();
+  private listening?: ListeningServer;
+  private baseUrl = "";
+
+  constructor(private readonly options: ArmEmulatorOptions = {}) {}
+
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  async start(): Promise<this> {
+    const tls = await ensureLocalCertificate(this.options.certDir ?? ".local/tls");
+    const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+      this.handle(req, res).catch((error: unknown) =>
+        sendJson(res, 500, {
+          error: { code: "InternalServerError", message: String((error as Error).message) },
+        }),
+      );
+    });
+    this.listening = await listenOnLoopback(server, this.options.port ?? 0);
+    this.baseUrl = `https://127.0.0.1:${this.listening.port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.listening?.stop();
+  }
+
+  private add<R extends ArmResource>(resource: R): R {
+    this.resources.set(resource.id.toLowerCase(), resource);
+    return resource;
+  }
+
+  private id(kind: ArmResource["kind"], subscriptionId: string, resourceGroup: string, name: string): string {
+    return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${RESOURCE_TYPES[kind]}/${name}`;
+  }
+
+  addSqlServer(s: {
+    subscriptionId?: string;
+    resourceGroup?: string;
+    name: string;
+    administratorLogin: string;
+    password: string;
+    fullyQualifiedDomainName?: string;
+    onPasswordChange?: (login: string, password: string) => void;
+  }): SqlServerResource {
+    const resource = this.add<SqlServerResource>({
+      kind: "sql",
+      id: this.id(
+        "sql",
+        s.subscriptionId ?? "00000000-0000-0000-0000-000000000000",
+        s.resourceGroup ?? "local",
+        s.name,
+      ),
+      name: s.name,
+      location: "westeurope",
+      administratorLogin: s.administratorLogin,
+      administratorLoginPassword: s.password,
+      fullyQualifiedDomainName: s.fullyQualifiedDomainName ?? `${s.name}.database.windows.net`,
+    });
+    if (s.onPasswordChange) this.passwordHooks.set(resource.id.toLowerCase(), s.onPasswordChange);
+    return resource;
+  }
+
+  private readonly passwordHooks = new Map<string, (login: string, password: string) => void>();
+
+  addStorageAccount(
+    name: string,
+    subscriptionId = "00000000-0000-0000-0000-000000000000",
+    resourceGroup = "local",
+  ): StorageAccountResource {
+    return this.add({
+      kind: "storage",
+      id: this.id("storage", subscriptionId, resourceGroup, name),
+      name,
+      location: "westeurope",
+      keys: { key1: newKey(), key2: newKey() },
+    });
+  }
+
+  addCosmosAccount(
+    name: string,
+    subscriptionId = "00000000-0000-0000-0000-000000000000",
+    resourceGroup = "local",
+  ): CosmosAccountResource {
+    return this.add({
+      kind: "cosmos",
+      id: this.id("cosmos", subscriptionId, resourceGroup, name),
+      name,
+      location: "westeurope",
+      keys: {
+        primaryMasterKey: newKey(),
+        secondaryMasterKey: newKey(),
+        primaryReadonlyMasterKey: newKey(),
+        secondaryReadonlyMasterKey: newKey(),
+      },
+    });
+  }
+
+  addRedisCache(
+    name: string,
+    subscriptionId = "00000000-0000-0000-0000-000000000000",
+    resourceGroup = "local",
+  ): RedisCacheResource {
+    return this.add({
+      kind: "redis",
+      id: this.id("redis", subscriptionId, resourceGroup, name),
+      name,
+      location: "westeurope",
+      keys: { primaryKey: newKey(32), secondaryKey: newKey(32) },
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", this.baseUrl);
+    const method = req.method ?? "GET";
+    const claims = readBearerToken(req.headers.authorization, Date.now(), ARM_AUDIENCES);
+    if (typeof claims === "string") {
+      this.requests.push({ method, path: url.pathname });
+      return sendJson(
+        res,
+        401,
+        {
+          error: {
+            code: claims === "audience" ? "InvalidAuthenticationTokenAudience" : "AuthenticationFailed",
+            message:
+              claims === "missing"
+                ? "Authentication failed. The 'Authorization' header is missing."
+                : `The access token is ${claims === "audience" ? "for another audience" : claims}.`,
+          },
+        },
+        {
+          "www-authenticate":
+            'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"',
+        },
+      );
+    }
+    this.requests.push({ method, path: url.pathname, identity: claims.identity });
+    const apiVersion = url.searchParams.get("api-version");
+    if (!apiVersion)
+      return sendJson(res, 400, {
+        error: {
+          code: "MissingApiVersionParameter",
+          message: "The api-version query parameter (?api-version=) is required for all requests.",
+        },
+      });
+
+    const op = /^\/providers\/Emulator\.Arm\/(operations|operationResults)\/([0-9a-f-]+)$/i.exec(
+      url.pathname,
+    );
+    if (op) return this.operation(res, op[1] as string, op[2] as string);
+
+    const match = RESOURCE_PATH.exec(url.pathname);
+    if (!match)
+      return sendJson(res, 404, {
+        error: { code: "InvalidResourceType", message: `No route for ${url.pathname}` },
+      });
+    const [, subscriptionId, resourceGroup, type, name, action] = match as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string | undefined,
+    ];
+    const id = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${type}/${name}`;
+    const resource = this.resources.get(id.toLowerCase());
+    if (!resource)
+      return sendJson(res, 404, {
+        error: {
+          code: "ResourceNotFound",
+          message: `The Resource '${type}/${name}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+        },
+      });
+    const armAction = action
+      ? `${RESOURCE_TYPES[resource.kind]}/${action}/action`
+      : `${RESOURCE_TYPES[resource.kind]}/${method === "GET" ? "read" : "write"}`;
+    if (this.options.authorize && !this.options.authorize(claims.identity, armAction, resource.id))
+      return sendJson(res, 403, {
+        error: {
+          code: "AuthorizationFailed",
+          message: `The client '${claims.identity}' with object id '${claims.identity}' does not have authorization to perform action '${armAction}' over scope '${resource.id}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+        },
+      });
+
+    let body: unknown;
+    try {
+      body = await readJsonBody(req);
+    } catch (error) {
+      return sendJson(res, 400, {
+        error: { code: "InvalidRequestContent", message: (error as Error).message },
+      });
+    }
+    const bad = (message: string): void =>
+      sendJson(res, 400, { error: { code: "InvalidRequestContent", message } });
+
+    if (!action && method === "GET") return sendJson(res, 200, armView(resource));
+    if (!action && method === "PATCH" && resource.kind === "sql") {
+      const password = (body as { properties?: { administratorLoginPassword?: unknown } } | undefined)
+        ?.properties?.administratorLoginPassword;
+      if (typeof password !== "string" || password.length < 8 || password.length > 128)
+        return bad("properties.administratorLoginPassword must be a string of 8 to 128 characters");
+      return this.startOperation(res, apiVersion, () => {
+        resource.administratorLoginPassword = password;
+        this.passwordHooks.get(resource.id.toLowerCase())?.(resource.administratorLogin, password);
+      });
+    }
+    if (action === "listKeys" && method === "POST") return sendJson(res, 200, this.keysView(resource));
+    if (action === "regenerateKey" && method === "POST")
+      return this.regenerate(res, resource, body, apiVersion, bad);
+    return sendJson(res, 405, {
+      error: { code: "MethodNotAllowed", message: `${method} is not supported here` },
+    });
+  }
+
+  private keysView(resource: ArmResource): unknown {
+    switch (resource.kind) {
+      case "storage":
+        return {
+          keys: (["key1", "key2"] as const).map((keyName) => ({
+            keyName,
+            value: resource.keys[keyName],
+            permissions: "FULL",
+            creationTime: new Date().toISOString(),
+          })),
+        };
+      case "cosmos":
+      case "redis":
+        return { ...resource.keys };
+      case "sql":
+        return {};
+    }
+  }
+
+  private regenerate(
+    res: ServerResponse,
+    resource: ArmResource,
+    body: unknown,
+    apiVersion: string,
+    bad: (m: string) => void,
+  ): void {
+    const b = (body ?? {}) as Record<string, unknown>;
+    if (resource.kind === "storage") {
+      if (b.keyName !== "key1" && b.keyName !== "key2") return bad("keyName must be key1 or key2");
+      resource.keys[b.keyName] = newKey();
+      return sendJson(res, 200, this.keysView(resource));
+    }
+    if (resource.kind === "redis") {
+      if (b.keyType !== "Primary" && b.keyType !== "Secondary")
+        return bad("keyType must be Primary or Secondary");
+      resource.keys[b.keyType === "Primary" ? "primaryKey" : "secondaryKey"] = newKey(32);
+      return sendJson(res, 200, this.keysView(resource));
+    }
+    if (resource.kind === "cosmos") {
+      const field = {
+        primary: "primaryMasterKey",
+        secondary: "secondaryMasterKey",
+        primaryReadonly: "primaryReadonlyMasterKey",
+        secondaryReadonly: "secondaryReadonlyMasterKey",
+      }[String(b.keyKind)] as keyof CosmosAccountResource["keys"] | undefined;
+      if (!field) return bad("keyKind must be primary, secondary, primaryReadonly or secondaryReadonly");
+      return this.startOperation(res, apiVersion, () => {
+        resource.keys[field] = newKey();
+      });
+    }
+    return sendJson(res, 405, {
+      error: { code: "MethodNotAllowed", message: "regenerateKey is not supported here" },
+    });
+  }
+
+  /** Answers 202 with ARM's long-running-operation headers; the change lands when the operation completes. */
+  private startOperation(res: ServerResponse, apiVersion: string, run: () => void): void {
+    const id = randomUUID();
+    this.operations.set(id, {
+      id,
+      pollsLeft: this.options.lroPolls ?? 1,
+      run,
+      status: "InProgress",
+      started: new Date().toISOString(),
+    });
+    const q = `?api-version=${encodeURIComponent(apiVersion)}`;
+    sendJson(res, 202, undefined, {
+      "azure-asyncoperation": `${this.baseUrl}/providers/Emulator.Arm/operations/${id}${q}`,
+      location: `${this.baseUrl}/providers/Emulator.Arm/operationResults/${id}${q}`,
+      "retry-after": "0",
+    });
+  }
+
+  private operation(res: ServerResponse, kind: string, id: string): void {
+    const op = this.operations.get(id);
+    if (!op)
+      return sendJson(res, 404, {
+        error: { code: "OperationNotFound", message: `Operation ${id} was not found` },
+      });
+    if (op.status === "InProgress") {
+      if (op.pollsLeft > 0) op.pollsLeft -= 1;
+      else {
+        op.run();
+        op.status = "Succeeded";
+      }
+    }
+    if (kind.toLowerCase() === "operations")
+      return sendJson(
+        res,
+        200,
+        { id, name: id, status: op.status, startTime: op.started },
+        op.status === "InProgress" ? { "retry-after": "0" } : {},
+      );
+    if (op.status === "InProgress") return sendJson(res, 202, undefined, { "retry-after": "0" });
+    return sendJson(res, 204, undefined);
+  }
+}
