@@ -9,7 +9,7 @@ import { RotationTrace } from "../telemetry/telemetry.js";
 import type { PendingRecord } from "../vault/pendingRecord.js";
 import type { CurrentSecret, VaultGateway } from "../vault/vaultGateway.js";
 import type { BlobLease, LeaseManager } from "./blobLease.js";
-import { generatePassword } from "./passwordPolicy.js";
+import { generatePassword, type PasswordPolicy } from "./passwordPolicy.js";
 import { Redactor } from "./redaction.js";
 import { committedTags, planRotation, type RotationPlan } from "./rotationPlan.js";
 import type { RotationOutcome, RotationTrigger, SkippedOutcome, SkipReason } from "./rotationOutcome.js";
@@ -34,6 +34,7 @@ export const ROTATION_STEPS = [
   "read",
   "plan",
   "preflight",
+  "issue",
   "stage",
   "apply",
   "verify",
@@ -84,6 +85,7 @@ interface Run extends RunInfo {
 }
 
 const DAY_MS = 86_400_000;
+const DEFAULT_POLICY: PasswordPolicy = { length: 32, require: ["lower", "upper", "digit"] };
 
 /**
  * The rotation protocol of DESIGN.md: lease -> read -> plan -> stage -> apply -> verify -> commit -> finish.
@@ -201,12 +203,26 @@ export class RotationEngine {
     const notDue = this.notDue(request, current, plan);
     if (notDue) return this.skip(run, "not-due", notDue);
 
-    const newCredential = generatePassword(plan.rotator.passwordPolicy);
+    const { rotator } = plan;
+    // The engine makes passwords; targets that issue their own credentials make them in "issue".
+    let newCredential = rotator.issue ? "" : generatePassword(rotator.passwordPolicy ?? DEFAULT_POLICY);
     redactor.add(newCredential);
     const change = this.change(run, current, plan, newCredential);
     const ctx = this.context(run);
     await this.beforeWrite("preflight", run);
-    await plan.rotator.preflight(plan.target, change, ctx);
+    await rotator.preflight(plan.target, change, ctx);
+
+    await this.beforeWrite("issue", run);
+    if (rotator.issue) {
+      newCredential = await rotator.issue(plan.target, change, ctx);
+      redactor.add(newCredential);
+      if (newCredential === "")
+        throw new RotationError(
+          "TargetIssuedNothing",
+          `the ${plan.rotatorType} target returned no new credential`,
+          true,
+        );
+    }
 
     await this.beforeWrite("stage", run);
     const login =
@@ -300,6 +316,17 @@ export class RotationEngine {
         });
       }
       const reason = run.redactor.scrub((error as Error).message ?? String(error));
+      if (plan.rotator.issue) {
+        // An issued value the target does not hold is worth nothing: consumers still use the untouched
+        // active credential, so close the record and let the next run issue a fresh one.
+        await run.gateway.disablePending(pending);
+        run.pendingKept = false;
+        throw new RotationError(
+          "VerifyFailed",
+          `the target does not hold the issued value: ${reason}; the next run issues a new one`,
+          true,
+        );
+      }
       throw new RotationError("VerifyFailed", `the target did not accept the new value: ${reason}`, false);
     }
 
@@ -490,6 +517,8 @@ export class RotationEngine {
       ...(plan.strategy === "single" ? { currentValue: activeValue } : {}),
       activeCredentialId: plan.activeCredentialId,
       activeValue,
+      rotationId: run.rotationId,
+      validUntil: new Date(this.now().getTime() + plan.validityDays * DAY_MS),
     };
   }
 

@@ -68,7 +68,7 @@ export function planRotation(secretName: string, tags: SecretTags, defaultValidi
   const rotator = rotatorFor(rotatorType);
   const target = rotator.parseTarget(tags, secretName);
 
-  const alternate = tags.AlternateCredentialId;
+  const alternate = tags.AlternateCredentialId ?? rotator.alternateOf?.(tags.CredentialId ?? "");
   if (alternate !== undefined && !rotator.supportsDual) {
     throw new SecretTagError(
       secretName,
@@ -127,7 +127,8 @@ export function committedTags(
   const tags: Record<string, string> = { ...current };
   if (plan.strategy === "dual") {
     tags.CredentialId = plan.credentialId;
-    tags.AlternateCredentialId = plan.activeCredentialId;
+    // Pairs a rotator knows (key1/key2) need no AlternateCredentialId tag; one that was set follows the flip.
+    if (current.AlternateCredentialId !== undefined) tags.AlternateCredentialId = plan.activeCredentialId;
   }
   tags.RotatedAt = rotation.at.toISOString();
   tags.RotationTrigger = rotation.trigger;

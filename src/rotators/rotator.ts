@@ -25,6 +25,10 @@ export interface CredentialChange {
   /** The credential the latest version holds: the one consumers use now. */
   activeCredentialId: string;
   activeValue: string;
+  /** The rotation this change belongs to (a resumed run keeps the staged one's). */
+  rotationId: string;
+  /** When the version this rotation commits will expire: issued credentials should outlive it. */
+  validUntil: Date;
 }
 
 /**
@@ -35,15 +39,27 @@ export interface Rotator<Target = unknown> {
   readonly type: string;
   /** ARM resource types (`Microsoft.X/y`) whose `ProviderAddress` selects this rotator without `RotatorType`. */
   readonly resourceTypes: readonly string[];
-  readonly passwordPolicy: PasswordPolicy;
+  /** How the engine generates new values; absent when the target issues them (`issue`). */
+  readonly passwordPolicy?: PasswordPolicy;
   /** Whether `CredentialId` is required, and whether `AlternateCredentialId` (dual mode) is allowed. */
   readonly needsCredentialId: boolean;
   readonly supportsDual: boolean;
+  /**
+   * Credentials that take turns without an `AlternateCredentialId` tag (`key1` <-> `key2`): the other one of
+   * the pair, which makes the rotation dual. Undefined when the id has no partner.
+   */
+  alternateOf?(credentialId: string): string | undefined;
   /** Reads the target from the tags; throws SecretTagError naming the tag. Touches nothing. */
   parseTarget(tags: SecretTags, secretName: string): Target;
   /** Reaches the target and authenticates as a rotation will; changes nothing. */
   preflight(target: Target, change: CredentialChange, ctx: RotatorContext): Promise<void>;
-  /** Sets the new value on the target. Safe to repeat. */
+  /**
+   * Provider-generated credentials (access keys, Entra client secrets): makes the new value on the target
+   * and returns it; the engine stages it at once, then calls apply and verify. Called instead of the
+   * engine's password generation, so it must never touch the credential consumers use now.
+   */
+  issue?(target: Target, change: CredentialChange, ctx: RotatorContext): Promise<string>;
+  /** Sets the new value on the target (after issue: any follow-up, such as retiring old credentials). Safe to repeat. */
   apply(target: Target, change: CredentialChange, ctx: RotatorContext): Promise<void>;
   /** Authenticates with the new value over a fresh connection; throws when the target refuses it. */
   verify(target: Target, change: CredentialChange, ctx: RotatorContext): Promise<void>;

@@ -19,3 +19,8 @@ export function azureContext(endpoints: { arm?: string; graph?: string } = {}): 
     clientOptions: sdkClientOptions({ credential: "emulator", ...(tlsCa ? { tlsCa } : {}) }),
   };
 }
+
+/** The run fields of a CredentialChange for a rotator called directly: a rotation id and a month's validity. */
+export function runFields(): { rotationId: string; validUntil: Date } {
+  return { rotationId: `direct-${Date.now()}`, validUntil: new Date(Date.now() + 30 * 86_400_000) };
+}

@@ -30,7 +30,7 @@ describe("password policy", () => {
 
   it("keeps PostgreSQL's troublesome characters out", () => {
     for (let i = 0; i < 200; i += 1)
-      expect(generatePassword(postgresRotator.passwordPolicy)).not.toMatch(/[:/@"'\\`]/);
+      expect(generatePassword(postgresRotator.passwordPolicy as PasswordPolicy)).not.toMatch(/[:/@"'\\`]/);
   });
 
   it("does not repeat itself", () => {

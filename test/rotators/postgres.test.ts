@@ -1,4 +1,4 @@
-import { azureContext } from "../helpers/rotatorContext.js";
+import { azureContext, runFields } from "../helpers/rotatorContext.js";
 import { describe, expect, it } from "vitest";
 import { SecretTagError } from "../../src/errors.js";
 import { postgresRotator } from "../../src/rotators/postgres.js";
@@ -91,6 +91,7 @@ describe("postgres target from tags", () => {
         currentValue: "CANARY-weird-old-1",
         activeCredentialId: role,
         activeValue: "CANARY-weird-old-1",
+        ...runFields(),
       };
       const ctx = {
         credential: { getToken: async () => null },

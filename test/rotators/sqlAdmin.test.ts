@@ -5,7 +5,7 @@ import type { RotatorContext } from "../../src/rotators/rotator.js";
 import { sqlAdminRotator } from "../../src/rotators/sqlAdmin.js";
 import { EmulatorCredential } from "../../src/vault/emulatorCredential.js";
 import { startArm } from "../helpers/armFixture.js";
-import { azureContext } from "../helpers/rotatorContext.js";
+import { azureContext, runFields } from "../helpers/rotatorContext.js";
 import { startSqlFixture, type SqlFixture } from "../helpers/sqlFixture.js";
 import { rotatorContract } from "./contract.js";
 
@@ -73,6 +73,7 @@ describe("sql-admin", () => {
       currentValue: "Start-Passw0rd-1!",
       activeCredentialId: "",
       activeValue: "Start-Passw0rd-1!",
+      ...runFields(),
     };
     const before = arm.requests.length;
     await sqlAdminRotator.apply(target, change, ctx());
@@ -103,6 +104,7 @@ describe("sql-admin", () => {
       currentValue: "Start-Passw0rd-2!",
       activeCredentialId: "",
       activeValue: "Start-Passw0rd-2!",
+      ...runFields(),
     };
     denyWrites = true;
     try {

@@ -5,7 +5,7 @@ import type { CredentialChange, RotatorContext } from "../../src/rotators/rotato
 import { sqlLoginRotator } from "../../src/rotators/sqlLogin.js";
 import { parseSqlLoginTarget } from "../../src/rotators/sqlTarget.js";
 import { EmulatorCredential } from "../../src/vault/emulatorCredential.js";
-import { azureContext } from "../helpers/rotatorContext.js";
+import { azureContext, runFields } from "../helpers/rotatorContext.js";
 import { ENTRA_ADMIN, startSqlFixture, type SqlFixture } from "../helpers/sqlFixture.js";
 import { rotatorContract } from "./contract.js";
 
@@ -56,6 +56,7 @@ describe("sql-login", () => {
     currentValue: current,
     activeCredentialId: login,
     activeValue: current,
+    ...runFields(),
   });
 
   it("infers sql-login from a Microsoft.Sql/servers ProviderAddress, and names what is wrong in the tags", () => {
@@ -144,6 +145,7 @@ describe("sql-login", () => {
       newValue: "B-N3w-Passw0rd!",
       activeCredentialId: a,
       activeValue: "A-Passw0rd-1!",
+      ...runFields(),
     };
     const extra = { "sql-admin": { value: "Adm-Passw0rd-1!", tags: { CredentialId: admin } } };
     await sqlLoginRotator.apply(target, dual, ctx(extra));
