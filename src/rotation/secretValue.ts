@@ -10,6 +10,29 @@ export function isJsonContentType(contentType: string | undefined): boolean {
   return /^application\/json\b/i.test(contentType?.trim() ?? "");
 }
 
+/**
+ * A `key=value;…` connection string (content type `application/x-connection-string`, or any content type
+ * naming a connection string): its `AccountKey`, `Password`/`Pwd`, `SharedAccessKey`, `AccessKey` or `Key`
+ * field holds the credential; every other field is kept.
+ */
+export function isConnectionStringContentType(contentType: string | undefined): boolean {
+  return /connection-?string/i.test(contentType ?? "");
+}
+
+const CONNECTION_STRING_FIELDS = ["accountkey", "password", "pwd", "sharedaccesskey", "accesskey", "key"];
+
+function connectionStringField(parts: string[], secretName: string): number {
+  for (const wanted of CONNECTION_STRING_FIELDS) {
+    const at = parts.findIndex((p) => p.slice(0, p.indexOf("=")).trim().toLowerCase() === wanted);
+    if (at >= 0) return at;
+  }
+  throw new RotationError(
+    "SecretValueNoCredentialField",
+    `secret '${secretName}' is a connection string without an AccountKey, Password, SharedAccessKey, AccessKey or Key field`,
+    false,
+  );
+}
+
 const CREDENTIAL_FIELDS = ["password", "key"] as const;
 const LOGIN_FIELDS = ["username", "user", "login"] as const;
 
@@ -40,6 +63,11 @@ export function extractCredential(
   contentType: string | undefined,
   secretName: string,
 ): string {
+  if (isConnectionStringContentType(contentType)) {
+    const parts = value.split(";");
+    const part = parts[connectionStringField(parts, secretName)] as string;
+    return part.slice(part.indexOf("=") + 1);
+  }
   if (!isJsonContentType(contentType)) return value;
   const obj = parseObject(value, secretName);
   for (const field of CREDENTIAL_FIELDS) {
@@ -60,6 +88,13 @@ export function replaceCredential(
   credential: string,
   login?: { from: string; to: string },
 ): string {
+  if (isConnectionStringContentType(contentType)) {
+    const parts = value.split(";");
+    const at = connectionStringField(parts, secretName);
+    const part = parts[at] as string;
+    parts[at] = `${part.slice(0, part.indexOf("="))}=${credential}`;
+    return parts.join(";");
+  }
   if (!isJsonContentType(contentType)) return credential;
   const obj = parseObject(value, secretName);
   const field = CREDENTIAL_FIELDS.find((f) => typeof obj[f] === "string");

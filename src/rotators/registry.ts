@@ -1,6 +1,9 @@
 import type { Rotator } from "./rotator.js";
 import { postgresRotator } from "./postgres.js";
+import { cosmosKeyRotator } from "./cosmosKey.js";
 import { randomSecretRotator } from "./randomSecret.js";
+import { redisKeyRotator } from "./redisKey.js";
+import { storageKeyRotator } from "./storageKey.js";
 import { sqlAdminRotator } from "./sqlAdmin.js";
 import { sqlLoginRotator } from "./sqlLogin.js";
 
@@ -10,6 +13,9 @@ export const ROTATORS = {
   postgres: postgresRotator,
   "sql-login": sqlLoginRotator,
   "sql-admin": sqlAdminRotator,
+  "storage-key": storageKeyRotator,
+  "cosmos-key": cosmosKeyRotator,
+  "redis-key": redisKeyRotator,
 } as const;
 
 export type RotatorType = keyof typeof ROTATORS;

@@ -12,6 +12,7 @@ import { startRotationStack, type RotationStack } from "../helpers/rotationStack
 import {
   postgresScenarios,
   randomScenario,
+  keyScenario,
   sqlAdminScenario,
   sqlScenarios,
   type ArrangedSecret,
@@ -79,6 +80,9 @@ const scenarios = (): Scenario[] => [
   ...postgresScenarios(pgfx),
   ...sqlScenarios(sqlfx),
   sqlAdminScenario(arm, sqlfx),
+  keyScenario(arm, "storage"),
+  keyScenario(arm, "cosmos"),
+  keyScenario(arm, "redis"),
   randomScenario,
 ];
 let counter = 0;
@@ -89,6 +93,9 @@ describe.each([
   "sql-login single",
   "sql-login dual",
   "sql-admin",
+  "storage-key",
+  "cosmos-key",
+  "redis-key",
   "random",
 ])("crash matrix: %s", (scenarioName) => {
   it.each(CRASH_POINTS)(

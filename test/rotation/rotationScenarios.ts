@@ -159,3 +159,37 @@ export function sqlAdminScenario(arm: ArmEmulator, sqlfx: SqlFixture): Scenario 
     },
   };
 }
+
+/** A storage, Cosmos DB or Redis key pair in the ARM emulator; a consumer's value works while ARM holds it. */
+export function keyScenario(arm: ArmEmulator, kind: "storage" | "cosmos" | "redis"): Scenario {
+  return {
+    name: `${kind}-key`,
+    env: { ARM_ENDPOINT: arm.url },
+    arrange: async (kv, id) => {
+      const name = `${kind}${id}`.toLowerCase();
+      const resource =
+        kind === "storage"
+          ? arm.addStorageAccount(name)
+          : kind === "cosmos"
+            ? arm.addCosmosAccount(name)
+            : arm.addRedisCache(name);
+      const keys = resource.keys as Record<string, string>;
+      const [credentialId, first] =
+        kind === "storage"
+          ? ["key1", keys.key1]
+          : kind === "cosmos"
+            ? ["Primary", keys.primaryMasterKey]
+            : ["Primary", keys.primaryKey];
+      const set = await kv.setSecret(`${kind}-key-${id}`, first as string, {
+        tags: { ProviderAddress: resource.id, CredentialId: credentialId as string },
+        expiresOn: new Date(Date.now() + 5 * 86_400_000),
+      });
+      return {
+        secret: set.name,
+        version: set.properties.version as string,
+        accepts: async (value) => Object.values(resource.keys as Record<string, string>).includes(value),
+        dual: true,
+      };
+    },
+  };
+}

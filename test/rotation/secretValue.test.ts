@@ -24,6 +24,20 @@ describe("secret value formats", () => {
     ).toEqual({ key: "k2", account: "x" });
   });
 
+  it("a connection string keeps every field and replaces its key, whatever its case", () => {
+    const type = "application/x-connection-string";
+    const value =
+      "DefaultEndpointsProtocol=https;AccountName=orders;AccountKey=OLD+key/abc==;EndpointSuffix=core.windows.net";
+    expect(extractCredential(value, type, "s")).toBe("OLD+key/abc==");
+    expect(replaceCredential(value, type, "s", "NEW+key/xyz==")).toBe(
+      "DefaultEndpointsProtocol=https;AccountName=orders;AccountKey=NEW+key/xyz==;EndpointSuffix=core.windows.net",
+    );
+    expect(
+      extractCredential("Server=tcp:x,1433;User ID=app;password=p@ss;", "text/connection-string", "s"),
+    ).toBe("p@ss");
+    expect(() => extractCredential("AccountName=orders", type, "s")).toThrow(/AccountKey/);
+  });
+
   it("renames the login in dual mode", () => {
     const value = JSON.stringify({ username: "app_a", password: "CANARY-dual" });
     expect(
