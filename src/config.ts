@@ -36,6 +36,8 @@ export interface AppConfig {
   armEndpoint: string;
   /** Microsoft Graph, for Entra application secrets. */
   graphEndpoint: string;
+  /** Microsoft Entra ID's token endpoint host, where a new client secret proves itself. */
+  authorityHost: string;
 }
 
 /** Every setting akv-rotator reads, with its default. The README's settings table mirrors this. */
@@ -59,6 +61,8 @@ export const SETTINGS = {
   HTTP_REQUIRED_ROLE: "app role the caller must hold when App Service Authentication is on (optional)",
   ARM_ENDPOINT: "Azure Resource Manager endpoint for management-plane targets (https://management.azure.com)",
   GRAPH_ENDPOINT: "Microsoft Graph endpoint for Entra application secrets (https://graph.microsoft.com)",
+  ENTRA_AUTHORITY_HOST:
+    "Microsoft Entra ID host where new client secrets prove themselves (https://login.microsoftonline.com)",
   APPLICATIONINSIGHTS_CONNECTION_STRING:
     "Application Insights: traces, metrics and logs through OpenTelemetry (optional)",
 } as const;
@@ -169,7 +173,7 @@ function wholeNumber(
 /** An https base URL; with the emulator credential it must be loopback, like the vaults. */
 function serviceEndpoint(
   env: NodeJS.ProcessEnv,
-  name: "ARM_ENDPOINT" | "GRAPH_ENDPOINT",
+  name: "ARM_ENDPOINT" | "GRAPH_ENDPOINT" | "ENTRA_AUTHORITY_HOST",
   fallback: string,
   credential: CredentialKind,
   problems: string[],
@@ -271,6 +275,13 @@ export function loadConfig(
     credential,
     problems,
   );
+  const authorityHost = serviceEndpoint(
+    env,
+    "ENTRA_AUTHORITY_HOST",
+    "https://login.microsoftonline.com",
+    credential,
+    problems,
+  );
   const config: AppConfig = {
     vaults,
     ...(storage ? { storage } : {}),
@@ -288,6 +299,7 @@ export function loadConfig(
     ...(httpRequiredRole ? { httpRequiredRole } : {}),
     armEndpoint,
     graphEndpoint,
+    authorityHost,
   };
   if (problems.length > 0) throw new ConfigurationError(problems);
   return config;

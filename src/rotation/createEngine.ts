@@ -77,6 +77,7 @@ export async function createRotatorApp(config: AppConfig, options: CreateOptions
     azure: {
       armEndpoint: config.armEndpoint,
       graphEndpoint: config.graphEndpoint,
+      authorityHost: config.authorityHost,
       clientOptions: sdkClientOptions(config),
     },
     logger,

@@ -1,6 +1,7 @@
 import type { Rotator } from "./rotator.js";
 import { postgresRotator } from "./postgres.js";
 import { cosmosKeyRotator } from "./cosmosKey.js";
+import { entraAppSecretRotator } from "./entraAppSecret.js";
 import { randomSecretRotator } from "./randomSecret.js";
 import { redisKeyRotator } from "./redisKey.js";
 import { storageKeyRotator } from "./storageKey.js";
@@ -16,6 +17,7 @@ export const ROTATORS = {
   "storage-key": storageKeyRotator,
   "cosmos-key": cosmosKeyRotator,
   "redis-key": redisKeyRotator,
+  "entra-app-secret": entraAppSecretRotator,
 } as const;
 
 export type RotatorType = keyof typeof ROTATORS;

@@ -11,7 +11,12 @@ export interface RotatorContext {
   readSecret(name: string): Promise<{ value: string; tags: Record<string, string>; contentType?: string }>;
   credential: TokenCredential;
   /** Where management-plane targets are reached, and the options every Azure SDK client of the app gets. */
-  azure: { armEndpoint: string; graphEndpoint: string; clientOptions: SdkClientOptions };
+  azure: {
+    armEndpoint: string;
+    graphEndpoint: string;
+    authorityHost: string;
+    clientOptions: SdkClientOptions;
+  };
   signal?: AbortSignal;
 }
 

@@ -5,7 +5,9 @@ import { sdkClientOptions } from "../../src/vault/clientOptions.js";
 import { TEST_CERT_DIR } from "./keyVaultFixture.js";
 
 /** Management-plane settings for a rotator called directly: the emulators' endpoints and CA. */
-export function azureContext(endpoints: { arm?: string; graph?: string } = {}): RotatorContext["azure"] {
+export function azureContext(
+  endpoints: { arm?: string; graph?: string; authority?: string } = {},
+): RotatorContext["azure"] {
   let tlsCa: string | undefined;
   try {
     tlsCa = readFileSync(path.join(TEST_CERT_DIR, "localhost-ca.pem"), "utf8");
@@ -16,6 +18,7 @@ export function azureContext(endpoints: { arm?: string; graph?: string } = {}): 
     // Port 9 (discard) on loopback: a rotator that should not call ARM fails fast if it does.
     armEndpoint: endpoints.arm ?? "https://127.0.0.1:9",
     graphEndpoint: endpoints.graph ?? "https://127.0.0.1:9",
+    authorityHost: endpoints.authority ?? "https://127.0.0.1:9",
     clientOptions: sdkClientOptions({ credential: "emulator", ...(tlsCa ? { tlsCa } : {}) }),
   };
 }

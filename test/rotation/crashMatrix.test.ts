@@ -7,11 +7,14 @@ import { pendingRecordName } from "../../src/vault/pendingRecord.js";
 import { startPostgresFixture, type PostgresFixture } from "../helpers/postgresFixture.js";
 import type { ArmEmulator } from "../../local/arm/armEmulator.js";
 import { startArm } from "../helpers/armFixture.js";
+import type { GraphEmulator } from "../../local/graph/graphEmulator.js";
+import { startGraph } from "../helpers/graphFixture.js";
 import { startSqlFixture, type SqlFixture } from "../helpers/sqlFixture.js";
 import { startRotationStack, type RotationStack } from "../helpers/rotationStack.js";
 import {
   postgresScenarios,
   randomScenario,
+  entraScenario,
   keyScenario,
   sqlAdminScenario,
   sqlScenarios,
@@ -23,16 +26,18 @@ let stack: RotationStack;
 let pgfx: PostgresFixture;
 let sqlfx: SqlFixture;
 let arm: ArmEmulator;
+let graph: GraphEmulator;
 beforeAll(async () => {
-  [stack, pgfx, sqlfx, arm] = await Promise.all([
+  [stack, pgfx, sqlfx, arm, graph] = await Promise.all([
     startRotationStack(),
     startPostgresFixture(),
     startSqlFixture(),
     startArm(),
+    startGraph(),
   ]);
 });
 afterAll(async () => {
-  await Promise.all([stack?.stop(), pgfx?.stop(), sqlfx?.stop(), arm?.stop()]);
+  await Promise.all([stack?.stop(), pgfx?.stop(), sqlfx?.stop(), arm?.stop(), graph?.stop()]);
 });
 
 type CrashPoint = RotationStep | "mid-delivery";
@@ -83,6 +88,7 @@ const scenarios = (): Scenario[] => [
   keyScenario(arm, "storage"),
   keyScenario(arm, "cosmos"),
   keyScenario(arm, "redis"),
+  entraScenario(graph),
   randomScenario,
 ];
 let counter = 0;
@@ -96,6 +102,7 @@ describe.each([
   "storage-key",
   "cosmos-key",
   "redis-key",
+  "entra-app-secret",
   "random",
 ])("crash matrix: %s", (scenarioName) => {
   it.each(CRASH_POINTS)(

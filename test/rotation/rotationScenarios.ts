@@ -2,6 +2,7 @@ import type { SecretClient } from "@azure/keyvault-secrets";
 import type { PostgresFixture } from "../helpers/postgresFixture.js";
 import type { SqlFixture } from "../helpers/sqlFixture.js";
 import type { ArmEmulator } from "../../local/arm/armEmulator.js";
+import type { GraphEmulator } from "../../local/graph/graphEmulator.js";
 
 /** A secret arranged for rotation, and how to tell whether the target accepts a value of it. */
 export interface ArrangedSecret {
@@ -188,6 +189,36 @@ export function keyScenario(arm: ArmEmulator, kind: "storage" | "cosmos" | "redi
         secret: set.name,
         version: set.properties.version as string,
         accepts: async (value) => Object.values(resource.keys as Record<string, string>).includes(value),
+        dual: true,
+      };
+    },
+  };
+}
+
+/** An Entra application whose client secret the vault holds; a consumer's secret works while Entra accepts it. */
+export function entraScenario(graph: GraphEmulator): Scenario {
+  return {
+    name: "entra-app-secret",
+    env: { GRAPH_ENDPOINT: graph.url, ENTRA_AUTHORITY_HOST: graph.url },
+    arrange: async (kv, id) => {
+      const app = graph.addApplication(`crash-${id}`);
+      const seed = graph.addPassword(app, `akv-rotator arranged-${id}`);
+      const set = await kv.setSecret(`entra-${id}`, seed.secretText, {
+        tags: {
+          ProviderAddress: `applications/${app.id}`,
+          RotatorType: "entra-app-secret",
+          CredentialId: app.appId,
+          GracePeriodDays: "0",
+          RotationId: `arranged-${id}`,
+          RotatedAt: new Date(Date.now() - 86_400_000).toISOString(),
+        },
+        expiresOn: new Date(Date.now() + 5 * 86_400_000),
+      });
+      return {
+        secret: set.name,
+        version: set.properties.version as string,
+        accepts: async (value) => graph.accepts(app.appId, value),
+        // Consumers hold the latest version: its secret must keep working throughout.
         dual: true,
       };
     },
