@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
+import path from "node:path";
 import { readJsonBody, sendJson } from "../net/jsonHttp.js";
+import { StateFile } from "../net/stateFile.js";
 import { listenOnLoopback, type ListeningServer } from "../net/loopbackServer.js";
 import { ensureLocalCertificate } from "../tls/localCertificate.js";
 import { readBearerToken } from "../keyvault/bearerToken.js";
@@ -21,6 +23,8 @@ export interface ArmEmulatorOptions {
   certDir?: string;
   /** Status polls a long-running operation answers `InProgress` before it completes (1 by default). */
   lroPolls?: number;
+  /** Keep the resources in a file here and load them on start (the local stack); in memory only when absent. */
+  dataDir?: string;
   /** Whether an identity may perform an ARM action (`Microsoft.Sql/servers/write`) on a resource; all when absent. */
   authorize?: (identity: string, action: string, resourceId: string) => boolean;
 }
@@ -55,6 +59,7 @@ export class ArmEmulator {
   private readonly operations = new Map<string, Operation>();
   private listening?: ListeningServer;
   private baseUrl = "";
+  private state?: StateFile<{ format: 1; resources: ArmResource[] }>;
 
   constructor(private readonly options: ArmEmulatorOptions = {}) {}
 
@@ -64,6 +69,21 @@ export class ArmEmulator {
 
   async start(): Promise<this> {
     const tls = await ensureLocalCertificate(this.options.certDir ?? ".local/tls");
+    if (this.options.dataDir) {
+      this.state = new StateFile(
+        path.join(this.options.dataDir, "arm.json"),
+        () => ({ format: 1 as const, resources: [...this.resources.values()] }),
+        (parsed, file) => {
+          const p = (parsed ?? {}) as { format?: unknown; resources?: unknown };
+          if (p.format !== 1 || !Array.isArray(p.resources))
+            throw new Error(
+              `${file} is not an ARM emulator state file (format 1); move it away or start with --fresh`,
+            );
+          return p as { format: 1; resources: ArmResource[] };
+        },
+      );
+      for (const r of (await this.state.load())?.resources ?? []) this.resources.set(r.id.toLowerCase(), r);
+    }
     const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
       this.handle(req, res).catch((error: unknown) =>
         sendJson(res, 500, {
@@ -78,10 +98,12 @@ export class ArmEmulator {
 
   async stop(): Promise<void> {
     await this.listening?.stop();
+    await this.state?.flush();
   }
 
   private add<R extends ArmResource>(resource: R): R {
     this.resources.set(resource.id.toLowerCase(), resource);
+    this.state?.scheduleSave();
     return resource;
   }
 
@@ -297,12 +319,14 @@ export class ArmEmulator {
     if (resource.kind === "storage") {
       if (b.keyName !== "key1" && b.keyName !== "key2") return bad("keyName must be key1 or key2");
       resource.keys[b.keyName] = newKey();
+      this.state?.scheduleSave();
       return sendJson(res, 200, this.keysView(resource));
     }
     if (resource.kind === "redis") {
       if (b.keyType !== "Primary" && b.keyType !== "Secondary")
         return bad("keyType must be Primary or Secondary");
       resource.keys[b.keyType === "Primary" ? "primaryKey" : "secondaryKey"] = newKey(32);
+      this.state?.scheduleSave();
       return sendJson(res, 200, this.keysView(resource));
     }
     if (resource.kind === "cosmos") {
@@ -351,6 +375,7 @@ export class ArmEmulator {
       else {
         op.run();
         op.status = "Succeeded";
+        this.state?.scheduleSave();
       }
     }
     if (kind.toLowerCase() === "operations")

@@ -2,7 +2,9 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
 import { readBearerToken } from "../keyvault/bearerToken.js";
+import path from "node:path";
 import { readJsonBody, sendJson } from "../net/jsonHttp.js";
+import { StateFile } from "../net/stateFile.js";
 import { listenOnLoopback, type ListeningServer } from "../net/loopbackServer.js";
 import { ensureLocalCertificate } from "../tls/localCertificate.js";
 
@@ -26,6 +28,8 @@ export interface Application {
 export interface GraphEmulatorOptions {
   port?: number;
   certDir?: string;
+  /** Keep the applications in a file here and load them on start (the local stack). */
+  dataDir?: string;
   /** Whether an identity may change an application's credentials (Application.ReadWrite.OwnedBy); all when absent. */
   authorize?: (identity: string, application: Application) => boolean;
 }
@@ -67,6 +71,7 @@ export class GraphEmulator {
   readonly requests: Array<{ method: string; path: string }> = [];
   private listening?: ListeningServer;
   private baseUrl = "";
+  private state?: StateFile<{ format: 1; applications: Application[] }>;
 
   constructor(private readonly options: GraphEmulatorOptions = {}) {}
 
@@ -76,6 +81,21 @@ export class GraphEmulator {
 
   async start(): Promise<this> {
     const tls = await ensureLocalCertificate(this.options.certDir ?? ".local/tls");
+    if (this.options.dataDir) {
+      this.state = new StateFile(
+        path.join(this.options.dataDir, "graph.json"),
+        () => ({ format: 1 as const, applications: [...this.applications.values()] }),
+        (parsed, file) => {
+          const p = (parsed ?? {}) as { format?: unknown; applications?: unknown };
+          if (p.format !== 1 || !Array.isArray(p.applications))
+            throw new Error(
+              `${file} is not a Graph emulator state file (format 1); move it away or start with --fresh`,
+            );
+          return p as { format: 1; applications: Application[] };
+        },
+      );
+      for (const a of (await this.state.load())?.applications ?? []) this.applications.set(a.id, a);
+    }
     const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
       this.handle(req, res).catch((error: unknown) =>
         graphError(res, 500, "generalException", String((error as Error).message)),
@@ -88,11 +108,13 @@ export class GraphEmulator {
 
   async stop(): Promise<void> {
     await this.listening?.stop();
+    await this.state?.flush();
   }
 
   addApplication(displayName: string): Application {
     const app: Application = { id: randomUUID(), appId: randomUUID(), displayName, passwordCredentials: [] };
     this.applications.set(app.id, app);
+    this.state?.scheduleSave();
     return app;
   }
 
@@ -109,6 +131,7 @@ export class GraphEmulator {
       secretText,
     };
     app.passwordCredentials.push(credential);
+    this.state?.scheduleSave();
     return credential;
   }
 
@@ -208,6 +231,7 @@ export class GraphEmulator {
         `No password credential found with keyId ${String(keyId)}.`,
       );
     app.passwordCredentials.splice(at, 1);
+    this.state?.scheduleSave();
     return sendJson(res, 204, undefined);
   }
 }

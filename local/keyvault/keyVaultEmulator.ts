@@ -18,9 +18,9 @@ import {
   parseUpdateBody,
 } from "./requestParsers.js";
 import { SECRET_OPERATIONS, type SecretOperation, type SecretPermission } from "./secretOperation.js";
-import { StateFile } from "./stateFile.js";
+import { StateFile } from "../net/stateFile.js";
 import { dueExpiryEvents, secretEvent, type KeyVaultEvent, type VaultIdentity } from "./vaultEvents.js";
-import { VaultStore, type StoredVersion } from "./vaultStore.js";
+import { parseVaultSnapshot, VaultStore, type StoredVersion, type VaultSnapshot } from "./vaultStore.js";
 import { WireFormat } from "./wireFormat.js";
 import { handleAdmin } from "./adminApi.js";
 
@@ -80,7 +80,7 @@ export class KeyVaultEmulator {
   private readonly history: { seq: number; event: KeyVaultEvent }[] = [];
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
-  private stateFile: StateFile | undefined;
+  private stateFile: StateFile<VaultSnapshot> | undefined;
   private readonly hanging = new Set<ServerResponse>();
   private listening: ListeningServer | undefined;
 
@@ -181,8 +181,10 @@ export class KeyVaultEmulator {
     const tls = await ensureLocalCertificate(certDir);
     this.caPath = tls.caCertPath;
     if (this.options.dataDir) {
-      this.stateFile = new StateFile(path.join(this.options.dataDir, `keyvault-${this.vaultName}.json`), () =>
-        this.store.snapshot(),
+      this.stateFile = new StateFile<VaultSnapshot>(
+        path.join(this.options.dataDir, `keyvault-${this.vaultName}.json`),
+        () => this.store.snapshot(),
+        parseVaultSnapshot,
       );
       const snapshot = await this.stateFile.load();
       if (snapshot) this.store.load(snapshot);

@@ -34,6 +34,16 @@ export interface StoredSecret {
   scheduledPurgeDate?: number;
 }
 
+/** A loaded state file, checked to be the Key Vault emulator's (format 1). */
+export function parseVaultSnapshot(parsed: unknown, file: string): VaultSnapshot {
+  const p = (parsed ?? {}) as Partial<VaultSnapshot>;
+  if (p.format !== 1 || !Array.isArray(p.secrets) || !Array.isArray(p.deleted))
+    throw new Error(
+      `${file} is not a Key Vault emulator state file (format 1); move it away or start with --fresh`,
+    );
+  return p as VaultSnapshot;
+}
+
 export interface VaultSnapshot {
   format: 1;
   secrets: StoredSecret[];

@@ -1,16 +1,24 @@
 import type { SecretClient } from "@azure/keyvault-secrets";
 import pg from "pg";
 import { randomBytes } from "node:crypto";
+import type { ArmEmulator } from "../arm/armEmulator.js";
+import type { GraphEmulator } from "../graph/graphEmulator.js";
 import type { RunningPostgres } from "../postgres/startPostgres.js";
 
 const DAY = 86_400_000;
 
 /**
- * The demo secrets of the local stack's first run: a PostgreSQL login expiring tomorrow and an API key
- * expiring in three days (both rotated within seconds of start, through Key Vault's near-expiry event),
- * an unmanaged secret (reported, never touched) and a misconfigured one (its rotation fails, audited).
+ * The demo secrets of the local stack's first run: a PostgreSQL login expiring tomorrow, an API key, a
+ * storage account key and an Entra application's client secret expiring within days (all rotated within
+ * seconds of start, through Key Vault's near-expiry event), an unmanaged secret (reported, never touched)
+ * and a misconfigured one (its rotation fails, audited).
  */
-export async function seedDemoSecrets(kv: SecretClient, postgres: RunningPostgres): Promise<string[]> {
+export async function seedDemoSecrets(
+  kv: SecretClient,
+  postgres: RunningPostgres,
+  arm: ArmEmulator,
+  graph: GraphEmulator,
+): Promise<string[]> {
   const appPassword = `Demo-${randomBytes(12).toString("base64url")}`;
   const client = new pg.Client({
     host: postgres.host,
@@ -41,6 +49,23 @@ export async function seedDemoSecrets(kv: SecretClient, postgres: RunningPostgre
     tags: { RotatorType: "random", ValidityPeriodDays: "90" },
     expiresOn: new Date(now + 3 * DAY),
   });
+  const storage = arm.addStorageAccount("demostorage");
+  await kv.setSecret("demo-storage-key", storage.keys.key1, {
+    tags: { CredentialId: "key1", ProviderAddress: storage.id, ValidityPeriodDays: "30" },
+    expiresOn: new Date(now + 2 * DAY),
+  });
+  const app = graph.addApplication("demo-app");
+  const clientSecret = graph.addPassword(app, "created by hand");
+  await kv.setSecret("demo-entra-app", clientSecret.secretText, {
+    tags: {
+      CredentialId: app.appId,
+      ProviderAddress: `applications/${app.id}`,
+      RotatorType: "entra-app-secret",
+      ValidityPeriodDays: "30",
+      GracePeriodDays: "1",
+    },
+    expiresOn: new Date(now + 2 * DAY),
+  });
   await kv.setSecret("demo-unmanaged", "not rotated by akv-rotator", {
     expiresOn: new Date(now + 200 * DAY),
   });
@@ -48,5 +73,12 @@ export async function seedDemoSecrets(kv: SecretClient, postgres: RunningPostgre
     tags: { ProviderAddress: "demo-db.example.com:5432", CredentialId: "app" },
     expiresOn: new Date(now + 2 * DAY),
   });
-  return ["demo-postgres-app", "demo-api-key", "demo-unmanaged", "demo-misconfigured"];
+  return [
+    "demo-postgres-app",
+    "demo-api-key",
+    "demo-storage-key",
+    "demo-entra-app",
+    "demo-unmanaged",
+    "demo-misconfigured",
+  ];
 }

@@ -12,6 +12,8 @@ import type { ReceivedCloudEvent } from "../eventgrid/customTopicEmulator.js";
 import { DevHost } from "../host/devHost.js";
 import { ensureHostKeys, type HostKeys } from "../host/hostKeys.js";
 import { loadFunctions } from "../host/loadFunctions.js";
+import { ArmEmulator } from "../arm/armEmulator.js";
+import { GraphEmulator } from "../graph/graphEmulator.js";
 import { KeyVaultEmulator } from "../keyvault/keyVaultEmulator.js";
 import type { KeyVaultEvent } from "../keyvault/vaultEvents.js";
 import { startPostgres, type RunningPostgres } from "../postgres/startPostgres.js";
@@ -24,6 +26,8 @@ export interface StackPorts {
   azurite: number;
   postgres: number;
   host: number;
+  arm: number;
+  graph: number;
 }
 
 export const DEFAULT_PORTS: StackPorts = {
@@ -32,6 +36,8 @@ export const DEFAULT_PORTS: StackPorts = {
   azurite: 10000,
   postgres: 54329,
   host: 7071,
+  arm: 8445,
+  graph: 8446,
 };
 
 export interface StackOptions {
@@ -53,6 +59,8 @@ export interface RunningStack {
   eventGrid: EventGridEmulator;
   azurite: RunningAzurite;
   postgres: RunningPostgres;
+  arm: ArmEmulator;
+  graph: GraphEmulator;
   host: DevHost;
   keys: HostKeys;
   seeded: string[];
@@ -72,6 +80,8 @@ const FLAGS: Record<keyof StackPorts, string> = {
   azurite: "--azurite-port",
   postgres: "--postgres-port",
   host: "--host-port",
+  arm: "--arm-port",
+  graph: "--graph-port",
 };
 
 /**
@@ -135,6 +145,10 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
     });
     await eventGrid.start();
     started.push(eventGrid);
+    const arm = new ArmEmulator({ port: ports.arm, certDir: path.join(dir, "tls"), dataDir: stateDir });
+    const graph = new GraphEmulator({ port: ports.graph, certDir: path.join(dir, "tls"), dataDir: stateDir });
+    await Promise.all([arm.start(), graph.start()]);
+    started.push(arm, graph);
 
     const settings: Record<string, string> = {
       KEYVAULT_URIS: `demo=${keyVault.url}`,
@@ -143,6 +157,9 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
       AKV_ROTATOR_TLS_CA_FILE: keyVault.caCertPath,
       AUDIT_TOPIC_ENDPOINT: eventGrid.topic.endpoint,
       AUDIT_TOPIC_KEY: secrets.topicKey,
+      ARM_ENDPOINT: arm.url,
+      GRAPH_ENDPOINT: graph.url,
+      ENTRA_AUTHORITY_HOST: graph.url,
       SWEEP_SCHEDULE: process.env.SWEEP_SCHEDULE ?? "0 */10 * * * *",
     };
     Object.assign(process.env, settings);
@@ -178,7 +195,7 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
         tlsOptions: { ca: readFileSync(keyVault.caCertPath, "utf8") },
         disableChallengeResourceVerification: true,
       });
-      seeded = await seedDemoSecrets(kv, postgres);
+      seeded = await seedDemoSecrets(kv, postgres, arm, graph);
       await writeFile(path.join(stateDir, "seeded"), new Date().toISOString());
       print(`[stack] seeded demo secrets: ${seeded.join(", ")}`);
     }
@@ -198,6 +215,15 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
         deadLetters: path.join(dir, "dead-letters"),
       },
       azurite: { blobEndpoint: azurite.blobEndpoint, connectionString: azurite.connectionString },
+      arm: { url: arm.url, resources: [...arm.resources.values()].map((r) => r.id) },
+      graph: {
+        url: graph.url,
+        applications: [...graph.applications.values()].map((a) => ({
+          id: a.id,
+          appId: a.appId,
+          name: a.displayName,
+        })),
+      },
       postgres: {
         host: postgres.host,
         port: postgres.port,
@@ -217,7 +243,19 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
     await writeFile(path.join(dir, "stack.json"), `${JSON.stringify(description, null, 2)}\n`, {
       mode: 0o600,
     });
-    return { keyVault, eventGrid, azurite, postgres, host, keys, seeded, description, stop: stopAll };
+    return {
+      keyVault,
+      eventGrid,
+      azurite,
+      postgres,
+      arm,
+      graph,
+      host,
+      keys,
+      seeded,
+      description,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;

@@ -4,10 +4,11 @@ import { DEFAULT_PORTS, startLocalStack, type StackPorts } from "./localStack.js
 
 /**
  * `npm start`: the whole loop on this machine, no Azure subscription. See README "The local stack".
- * Flags: --fresh, --keyvault-port, --eventgrid-port, --azurite-port, --postgres-port, --host-port.
+ * Flags: --fresh, --keyvault-port, --eventgrid-port, --azurite-port, --postgres-port, --host-port,
+ * --arm-port, --graph-port.
  */
 const USAGE =
-  "usage: npm start -- [--fresh] [--keyvault-port N] [--eventgrid-port N] [--azurite-port N] [--postgres-port N] [--host-port N]";
+  "usage: npm start -- [--fresh] [--keyvault-port N] [--eventgrid-port N] [--azurite-port N] [--postgres-port N] [--host-port N] [--arm-port N] [--graph-port N]";
 
 function port(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -28,6 +29,8 @@ async function main(): Promise<void> {
         "azurite-port": { type: "string" },
         "postgres-port": { type: "string" },
         "host-port": { type: "string" },
+        "arm-port": { type: "string" },
+        "graph-port": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -45,6 +48,8 @@ async function main(): Promise<void> {
     azurite: port("azurite-port", values["azurite-port"], DEFAULT_PORTS.azurite),
     postgres: port("postgres-port", values["postgres-port"], DEFAULT_PORTS.postgres),
     host: port("host-port", values["host-port"], DEFAULT_PORTS.host),
+    arm: port("arm-port", values["arm-port"], DEFAULT_PORTS.arm),
+    graph: port("graph-port", values["graph-port"], DEFAULT_PORTS.graph),
   };
   const dir = path.resolve(".local");
   console.log(`akv-rotator local stack: starting (state in ${dir}${values.fresh ? ", fresh" : ""})...`);
@@ -67,6 +72,8 @@ async function main(): Promise<void> {
       `  Event Grid       ${d.eventGrid.topicEndpoint}   (admin ${d.eventGrid.adminUrl}; audit log ${d.eventGrid.auditLog})`,
       `  Azurite blobs    ${stack.azurite.blobEndpoint}`,
       `  PostgreSQL       ${stack.postgres.host}:${stack.postgres.port}   (local superuser in .local/stack.json)`,
+      `  ARM              ${stack.arm.url}   (storage account 'demostorage': keys rotated through listKeys/regenerateKey)`,
+      `  Microsoft Graph  ${stack.graph.url}   (application 'demo-app': client secrets; also Entra ID's token endpoint)`,
       `  Function key     ${stack.keys.functionKey}`,
       "",
       "  Rotate on demand:",

@@ -57,6 +57,7 @@ describe("telemetry through OpenTelemetry", () => {
       "rotation.read",
       "rotation.plan",
       "rotation.preflight",
+      "rotation.issue",
       "rotation.stage",
       "rotation.apply",
       "rotation.verify",

@@ -8,7 +8,7 @@ import { startLocalStack, type RunningStack } from "../../../local/stack/localSt
 let dir: string;
 let stack: RunningStack;
 const lines: string[] = [];
-const ZERO = { keyVault: 0, eventGrid: 0, azurite: 0, postgres: 0, host: 0 };
+const ZERO = { keyVault: 0, eventGrid: 0, azurite: 0, postgres: 0, host: 0, arm: 0, graph: 0 };
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "akv-stack-"));
@@ -70,6 +70,8 @@ describe("npm start's stack, end to end over HTTP", () => {
     expect(stack.seeded).toEqual([
       "demo-postgres-app",
       "demo-api-key",
+      "demo-storage-key",
+      "demo-entra-app",
       "demo-unmanaged",
       "demo-misconfigured",
     ]);
@@ -92,6 +94,30 @@ describe("npm start's stack, end to end over HTTP", () => {
     );
     expect(failed).toMatchObject({ error: { code: "MisconfiguredSecret" } });
     expect(auditFor("demo-unmanaged", "AkvRotator.SecretRotated")).toEqual([]);
+  });
+
+  it("rotates the seeded storage key and Entra client secret through ARM and Graph emulators by itself", async () => {
+    const storage = await until(
+      "the storage key's rotation",
+      () => auditFor("demo-storage-key", "AkvRotator.SecretRotated")[0],
+    );
+    expect(storage).toMatchObject({ trigger: "event", rotator: "storage-key" });
+    const account = [...stack.arm.resources.values()].find((r) => r.name === "demostorage");
+    expect(stack.keyVault.store.get("demo-storage-key").version.tags).toMatchObject({ CredentialId: "key2" });
+    expect(stack.keyVault.store.get("demo-storage-key").version.value).toBe(
+      (account as { keys: { key2: string } }).keys.key2,
+    );
+    const entra = await until(
+      "the client secret's rotation",
+      () => auditFor("demo-entra-app", "AkvRotator.SecretRotated")[0],
+    );
+    expect(entra).toMatchObject({ trigger: "event", rotator: "entra-app-secret" });
+    const app = [...stack.graph.applications.values()].find((a) => a.displayName === "demo-app");
+    expect(
+      stack.graph.accepts(app?.appId ?? "", stack.keyVault.store.get("demo-entra-app").version.value),
+    ).toBe(true);
+    // The hand-made secret is not akv-rotator's: it stays.
+    expect(app?.passwordCredentials.map((p) => p.displayName)).toContain("created by hand");
   });
 
   it("rotates on demand with the function key, and refuses without it", async () => {

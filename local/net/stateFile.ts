@@ -1,23 +1,24 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { VaultSnapshot } from "./vaultStore.js";
 
 /**
- * The vault's state in a JSON file, written atomically (temporary file, then rename) shortly after each
+ * An emulator's state in a JSON file, written atomically (temporary file, then rename) shortly after each
  * change, so a killed emulator leaves either the old state or the new one, never half of one.
  */
-export class StateFile {
+export class StateFile<T> {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private dirty = false;
 
   constructor(
     private readonly file: string,
-    private readonly snapshot: () => VaultSnapshot,
+    private readonly snapshot: () => T,
+    /** Checks a loaded file is this emulator's state; throws a message naming the file when not. */
+    private readonly parse: (parsed: unknown, file: string) => T,
     private readonly delayMs = 100,
   ) {}
 
-  async load(): Promise<VaultSnapshot | undefined> {
+  async load(): Promise<T | undefined> {
     let text: string;
     try {
       text = await readFile(this.file, "utf8");
@@ -25,13 +26,7 @@ export class StateFile {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw error;
     }
-    const parsed = JSON.parse(text) as Partial<VaultSnapshot>;
-    if (parsed.format !== 1 || !Array.isArray(parsed.secrets) || !Array.isArray(parsed.deleted)) {
-      throw new Error(
-        `${this.file} is not a Key Vault emulator state file (format 1); move it away or start with --fresh`,
-      );
-    }
-    return parsed as VaultSnapshot;
+    return this.parse(JSON.parse(text) as unknown, this.file);
   }
 
   scheduleSave(): void {
