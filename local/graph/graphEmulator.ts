@@ -68,6 +68,8 @@ function view(app: Application): unknown {
  */
 export class GraphEmulator {
   readonly applications = new Map<string, Application>();
+  /** When false, the token endpoint refuses every client secret (a new secret not yet replicated, say). */
+  acceptTokens = true;
   readonly requests: Array<{ method: string; path: string }> = [];
   private listening?: ListeningServer;
   private baseUrl = "";
@@ -152,7 +154,7 @@ export class GraphEmulator {
     const clientId = form.get("client_id") ?? "";
     if (form.get("grant_type") !== "client_credentials")
       return sendJson(res, 400, { error: "unsupported_grant_type", error_codes: [70003] });
-    if (!this.accepts(clientId, form.get("client_secret") ?? ""))
+    if (!this.acceptTokens || !this.accepts(clientId, form.get("client_secret") ?? ""))
       return sendJson(res, 401, {
         error: "invalid_client",
         error_description: `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
