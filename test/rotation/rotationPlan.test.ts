@@ -85,6 +85,29 @@ describe("tags -> rotation plan", () => {
     });
   });
 
+  it.each([
+    ["sql-login", "Microsoft.Storage/storageAccounts/x"],
+    ["sql-admin", "Microsoft.Sql/servers/x/databases/y"],
+    ["storage-key", "Microsoft.DocumentDB/databaseAccounts/x"],
+    ["cosmos-key", "Microsoft.Cache/redis/x"],
+    ["redis-key", "Microsoft.Storage/storageAccounts/x"],
+    ["entra-app-secret", "Microsoft.Storage/storageAccounts/x"],
+  ])(
+    "%s with a ProviderAddress of another type is a configuration error naming the tag",
+    (type, resource) => {
+      const tags = {
+        RotatorType: type,
+        ProviderAddress: `/subscriptions/s/resourceGroups/g/providers/${resource}`,
+        CredentialId: type === "cosmos-key" || type === "redis-key" ? "Primary" : "key1",
+      };
+      expect(() => planRotation("orders", tags, 60)).toThrow(SecretTagError);
+      expect(() => planRotation("orders", tags, 60)).toThrow(/orders.*ProviderAddress/);
+      // A truncated resource ID is the same clear error, never an index out of range.
+      const truncated = { ...tags, ProviderAddress: "/subscriptions/s/resourceGroups/g/providers/" };
+      expect(() => planRotation("orders", truncated, 60)).toThrow(/ProviderAddress/);
+    },
+  );
+
   it("never crashes on arbitrary tags: a plan, unmanaged, or a SecretTagError", () => {
     const tagNames = fc.constantFrom(
       "ProviderAddress",

@@ -8,6 +8,8 @@ import { EmulatorCredential } from "../../src/vault/emulatorCredential.js";
 import { azureContext, runFields } from "../helpers/rotatorContext.js";
 import { ENTRA_ADMIN, startSqlFixture, type SqlFixture } from "../helpers/sqlFixture.js";
 import { rotatorContract } from "./contract.js";
+import { startRotationStack } from "../helpers/rotationStack.js";
+import { pendingRecordName } from "../../src/vault/pendingRecord.js";
 
 let sqlfx: SqlFixture;
 let seq = 0;
@@ -192,6 +194,60 @@ describe("sql-login", () => {
       .preflight(nowhere, change(login, "Real-Passw0rd-1!", "N3w-Passw0rd-1!"), ctx())
       .catch((e: unknown) => e);
     expect(unreachable).toMatchObject({ code: "TargetUnreachable", retryable: true });
+  });
+
+  it("through the engine: a wrong stored password or a missing server fails clearly, with the secret and the login unchanged", async () => {
+    const stack = await startRotationStack({ vaultName: "sqlfailures" });
+    try {
+      const login = `app_${next()}`;
+      sqlfx.server.addLogin({ name: login, password: "Real-Passw0rd-9!" });
+      await stack.kv.setSecret("sql-wrong", "Stale-Passw0rd-9!", {
+        tags: { RotatorType: "sql-login", ProviderAddress: sqlfx.address(), CredentialId: login },
+      });
+      await stack.kv.setSecret("sql-gone", "Real-Passw0rd-9!", {
+        tags: { RotatorType: "sql-login", ProviderAddress: "127.0.0.1:9", CredentialId: login },
+      });
+      const app = await stack.app();
+      const wrong = await app.engine.rotate({
+        vault: "sqlfailures",
+        secret: "sql-wrong",
+        trigger: "cli",
+        force: true,
+      });
+      expect(wrong).toMatchObject({
+        status: "failed",
+        error: { code: "TargetAuthenticationFailed", retryable: false },
+        pendingKept: false,
+      });
+      expect((wrong as { error: { message: string } }).error.message).toContain(
+        `Login failed for user '${login}'`,
+      );
+      const gone = await app.engine.rotate({
+        vault: "sqlfailures",
+        secret: "sql-gone",
+        trigger: "cli",
+        force: true,
+      });
+      expect(gone).toMatchObject({
+        status: "failed",
+        error: { code: "TargetUnreachable", retryable: true },
+        pendingKept: false,
+      });
+      for (const [secret, value] of [
+        ["sql-wrong", "Stale-Passw0rd-9!"],
+        ["sql-gone", "Real-Passw0rd-9!"],
+      ] as const) {
+        const versions: string[] = [];
+        for await (const v of stack.kv.listPropertiesOfSecretVersions(secret))
+          versions.push(v.version as string);
+        expect(versions).toHaveLength(1);
+        expect((await stack.kv.getSecret(secret)).value).toBe(value);
+        await expect(stack.kv.getSecret(pendingRecordName(secret))).rejects.toThrow();
+      }
+      expect(sqlfx.server.passwordOf(login)).toBe("Real-Passw0rd-9!");
+    } finally {
+      await stack.stop();
+    }
   });
 
   it("resumes after an interrupted apply: the new password already in place is not an error", async () => {
