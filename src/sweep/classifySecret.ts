@@ -109,30 +109,29 @@ export function classifySecret(
       due: enabled,
     };
   }
-  const dueAt = new Date(secret.expiresOn.getTime() - windowDays * DAY);
-  const leftDays = (secret.expiresOn.getTime() - t) / DAY;
+  const expiresMs = secret.expiresOn.getTime();
+  const expiresIso = secret.expiresIso ?? secret.expiresOn.toISOString();
+  const dueAt = new Date(expiresMs - windowDays * DAY);
+  const dueAtIso = dueAt.toISOString();
+  const leftDays = (expiresMs - t) / DAY;
   if (leftDays <= 0)
-    return {
-      ...base,
-      state: "expired",
-      detail: `expired ${secret.expiresOn.toISOString()}`,
-      due: enabled,
-      dueAt,
-    };
+    return { ...base, state: "expired", detail: `expired ${expiresIso}`, due: enabled, dueAt, dueAtIso };
   if (t >= dueAt.getTime()) {
     return {
       ...base,
       state: "near-expiry",
-      detail: `expires ${secret.expiresOn.toISOString()}, in ${leftDays.toFixed(1)} days`,
+      detail: `expires ${expiresIso}, in ${leftDays.toFixed(1)} days`,
       due: enabled,
       dueAt,
+      dueAtIso,
     };
   }
   return {
     ...base,
     state: "ok",
-    detail: `expires ${secret.expiresOn.toISOString()}; due ${dueAt.toISOString()}`,
+    detail: `expires ${expiresIso}; due ${dueAtIso}`,
     due: false,
     dueAt,
+    dueAtIso,
   };
 }

@@ -196,6 +196,8 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
     for await (const page of gateway.listPropertyPages()) {
       for (const props of page) {
         progress.listed += 1;
+        // Let the listing's next response in now and then: its request goes out while this page is classified.
+        if (progress.listed % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
         const position = props.name.toLowerCase();
         if (waiting.size > 0) await flushBefore(position);
         const owner = props.tags?.[PENDING_FOR_TAG];
@@ -246,6 +248,9 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
   recordSweep(summary);
   return summary;
 }
+
+/** Secrets classified between turns of the event loop. */
+const YIELD_EVERY = 8;
 
 function toListed(props: SecretProperties): ListedSecret {
   return {

@@ -125,17 +125,55 @@ export class VaultGateway {
     return this.client.listPropertiesOfSecrets();
   }
 
-  /** The same listing by pages, the next page already being fetched while the caller works on this one. */
-  async *listPropertyPages(): AsyncIterable<SecretProperties[]> {
+  /**
+   * Every secret's properties, page by page, read ahead: a reader of its own pulls pages as fast as Key Vault
+   * answers (up to `readAhead` pages beyond the consumer), so the next request is on the wire while the caller
+   * works on this page. Memory stays bounded by the read-ahead, never the vault.
+   */
+  async *listPropertyPages(readAhead = 4): AsyncIterable<SecretProperties[]> {
     const pages = this.client.listPropertiesOfSecrets().byPage()[Symbol.asyncIterator]();
-    let next = pages.next();
-    for (;;) {
-      const page = await next;
-      if (page.done) return;
-      next = pages.next();
-      // Keep the prefetch from becoming an unhandled rejection if the caller stops early.
-      next.catch(() => undefined);
-      yield page.value;
+    const buffered: SecretProperties[][] = [];
+    let done = false;
+    let failure: { error: unknown } | undefined;
+    let wakeConsumer: (() => void) | undefined;
+    let wakeReader: (() => void) | undefined;
+    let stopped = false;
+    const reader = (async () => {
+      try {
+        while (!stopped) {
+          if (buffered.length >= readAhead) {
+            await new Promise<void>((resolve) => (wakeReader = resolve));
+            continue;
+          }
+          const page = await pages.next();
+          if (page.done) break;
+          buffered.push(page.value);
+          wakeConsumer?.();
+        }
+      } catch (error) {
+        failure = { error };
+      } finally {
+        done = true;
+        wakeConsumer?.();
+      }
+    })();
+    try {
+      for (;;) {
+        const page = buffered.shift();
+        if (page) {
+          wakeReader?.();
+          yield page;
+          continue;
+        }
+        if (failure) throw failure.error;
+        if (done) return;
+        await new Promise<void>((resolve) => (wakeConsumer = resolve));
+        wakeConsumer = undefined;
+      }
+    } finally {
+      stopped = true;
+      wakeReader?.();
+      await reader;
     }
   }
 

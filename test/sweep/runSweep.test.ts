@@ -70,6 +70,11 @@ describe("compliance sweep over a large, throttled vault", () => {
     expect(summary.wouldRotate).toBe(dueNames.length);
     expect(report.secrets).toHaveLength(TOTAL);
     expect(dueNames.every((n) => versionCount(n) === 1)).toBe(true);
+    // Every managed row with an expiry says when it falls due (the report's "due" column).
+    const managed = report.secrets.filter((r) => r.expiresOn && r.rotator);
+    expect(managed.length).toBeGreaterThan(0);
+    for (const row of managed)
+      expect(Date.parse(row.dueAt ?? "")).toBeLessThanOrEqual(Date.parse(row.expiresOn ?? ""));
   });
 
   it("rotates every due secret exactly once and none that is not due, through 429s with and without Retry-After", async () => {
