@@ -9,6 +9,7 @@ import { openAppContainer } from "../storage/appContainer.js";
 import { sdkClientOptions } from "../vault/clientOptions.js";
 import { createCredential } from "../vault/createCredential.js";
 import { ThrottleSignal, throttleBackoffPolicy } from "../vault/throttlePolicy.js";
+import { WritePacer, writePacingPolicy } from "../vault/writePacer.js";
 import { ConfigurationError } from "../errors.js";
 import { VaultGateway } from "../vault/vaultGateway.js";
 import { LeaseManager } from "./blobLease.js";
@@ -40,7 +41,11 @@ export function createVaultGateways(
         new SecretClient(v.url, credential, {
           ...clientOptions,
           disableChallengeResourceVerification: config.credential === "emulator",
-          additionalPolicies: [{ policy: throttleBackoffPolicy(throttle), position: "perCall" }],
+          additionalPolicies: [
+            { policy: throttleBackoffPolicy(throttle), position: "perCall" },
+            // Below the retries: every attempt of a write waits for its turn.
+            { policy: writePacingPolicy(new WritePacer()), position: "perRetry" },
+          ],
         }),
       ),
     ]),
