@@ -139,10 +139,11 @@ export async function sweepScale(count: number): Promise<ScaleResult> {
       if (total !== count) throw new Error(`swept ${total} of ${count}`);
       return m;
     };
-    // Alternate, and keep each one's best of three: both warm, neither favoured by order.
+    // Alternate, and keep each one's best of five: both warm, neither favoured by order, less of the noise
+    // of a shared two-core machine.
     const lists: { ms: number; peakMb: number }[] = [];
     const sweeps: { ms: number; peakMb: number }[] = [];
-    for (let i = 0; i < 3; i += 1) {
+    for (let i = 0; i < 5; i += 1) {
       lists.push(await listOnce());
       sweeps.push(await sweepOnce());
     }
