@@ -1,11 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createServer } from "node:https";
-import path from "node:path";
 import { readJsonBody, sendJson } from "../net/jsonHttp.js";
-import { StateFile } from "../net/stateFile.js";
-import { listenOnLoopback, type ListeningServer } from "../net/loopbackServer.js";
-import { ensureLocalCertificate } from "../tls/localCertificate.js";
+import type { StateFile } from "../net/stateFile.js";
+import { openRecordState, serveHttps } from "../net/httpsEmulator.js";
+import type { ListeningServer } from "../net/loopbackServer.js";
 import { readBearerToken } from "../keyvault/bearerToken.js";
 import {
   armView,
@@ -59,7 +57,7 @@ export class ArmEmulator {
   private readonly operations = new Map<string, Operation>();
   private listening?: ListeningServer;
   private baseUrl = "";
-  private state?: StateFile<{ format: 1; resources: ArmResource[] }>;
+  private state?: StateFile<Record<string, unknown>>;
 
   constructor(private readonly options: ArmEmulatorOptions = {}) {}
 
@@ -68,31 +66,22 @@ export class ArmEmulator {
   }
 
   async start(): Promise<this> {
-    const tls = await ensureLocalCertificate(this.options.certDir ?? ".local/tls");
-    if (this.options.dataDir) {
-      this.state = new StateFile(
-        path.join(this.options.dataDir, "arm.json"),
-        () => ({ format: 1 as const, resources: [...this.resources.values()] }),
-        (parsed, file) => {
-          const p = (parsed ?? {}) as { format?: unknown; resources?: unknown };
-          if (p.format !== 1 || !Array.isArray(p.resources))
-            throw new Error(
-              `${file} is not an ARM emulator state file (format 1); move it away or start with --fresh`,
-            );
-          return p as { format: 1; resources: ArmResource[] };
-        },
-      );
-      for (const r of (await this.state.load())?.resources ?? []) this.resources.set(r.id.toLowerCase(), r);
-    }
-    const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
-      this.handle(req, res).catch((error: unknown) =>
-        sendJson(res, 500, {
-          error: { code: "InternalServerError", message: String((error as Error).message) },
-        }),
-      );
-    });
-    this.listening = await listenOnLoopback(server, this.options.port ?? 0);
-    this.baseUrl = `https://127.0.0.1:${this.listening.port}`;
+    const opened = await openRecordState<ArmResource>(
+      this.options.dataDir,
+      "arm.json",
+      "resources",
+      "ARM emulator",
+      () => [...this.resources.values()],
+    );
+    this.state = opened.state;
+    for (const r of opened.loaded) this.resources.set(r.id.toLowerCase(), r);
+    const served = await serveHttps(
+      this.options,
+      (req, res) => this.handle(req, res),
+      (res, error) => sendJson(res, 500, { error: { code: "InternalServerError", message: error.message } }),
+    );
+    this.listening = served.listening;
+    this.baseUrl = served.url;
     return this;
   }
 

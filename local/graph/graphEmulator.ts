@@ -1,12 +1,10 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createServer } from "node:https";
 import { readBearerToken } from "../keyvault/bearerToken.js";
-import path from "node:path";
 import { readJsonBody, sendJson } from "../net/jsonHttp.js";
-import { StateFile } from "../net/stateFile.js";
-import { listenOnLoopback, type ListeningServer } from "../net/loopbackServer.js";
-import { ensureLocalCertificate } from "../tls/localCertificate.js";
+import type { StateFile } from "../net/stateFile.js";
+import { openRecordState, serveHttps } from "../net/httpsEmulator.js";
+import type { ListeningServer } from "../net/loopbackServer.js";
 
 export interface PasswordCredential {
   keyId: string;
@@ -73,7 +71,7 @@ export class GraphEmulator {
   readonly requests: Array<{ method: string; path: string }> = [];
   private listening?: ListeningServer;
   private baseUrl = "";
-  private state?: StateFile<{ format: 1; applications: Application[] }>;
+  private state?: StateFile<Record<string, unknown>>;
 
   constructor(private readonly options: GraphEmulatorOptions = {}) {}
 
@@ -82,29 +80,22 @@ export class GraphEmulator {
   }
 
   async start(): Promise<this> {
-    const tls = await ensureLocalCertificate(this.options.certDir ?? ".local/tls");
-    if (this.options.dataDir) {
-      this.state = new StateFile(
-        path.join(this.options.dataDir, "graph.json"),
-        () => ({ format: 1 as const, applications: [...this.applications.values()] }),
-        (parsed, file) => {
-          const p = (parsed ?? {}) as { format?: unknown; applications?: unknown };
-          if (p.format !== 1 || !Array.isArray(p.applications))
-            throw new Error(
-              `${file} is not a Graph emulator state file (format 1); move it away or start with --fresh`,
-            );
-          return p as { format: 1; applications: Application[] };
-        },
-      );
-      for (const a of (await this.state.load())?.applications ?? []) this.applications.set(a.id, a);
-    }
-    const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
-      this.handle(req, res).catch((error: unknown) =>
-        graphError(res, 500, "generalException", String((error as Error).message)),
-      );
-    });
-    this.listening = await listenOnLoopback(server, this.options.port ?? 0);
-    this.baseUrl = `https://127.0.0.1:${this.listening.port}`;
+    const opened = await openRecordState<Application>(
+      this.options.dataDir,
+      "graph.json",
+      "applications",
+      "Graph emulator",
+      () => [...this.applications.values()],
+    );
+    this.state = opened.state;
+    for (const a of opened.loaded) this.applications.set(a.id, a);
+    const served = await serveHttps(
+      this.options,
+      (req, res) => this.handle(req, res),
+      (res, error) => graphError(res, 500, "generalException", error.message),
+    );
+    this.listening = served.listening;
+    this.baseUrl = served.url;
     return this;
   }
 

@@ -1,7 +1,7 @@
 import { SecretTagError } from "../errors.js";
 import type { SecretTags } from "./rotator.js";
 import { parseResourceId } from "./resourceId.js";
-import { adminSecretTag, parseHostAddress } from "./targetTags.js";
+import { adminSecretTag, loginNameTag, parseHostAddress } from "./targetTags.js";
 
 /** Where a PostgreSQL login lives and how to reach it. */
 export interface PostgresTarget {
@@ -18,19 +18,8 @@ export interface PostgresTarget {
 
 const FLEXIBLE_SERVER = "Microsoft.DBforPostgreSQL/flexibleServers";
 
-function role(
-  tags: SecretTags,
-  secret: string,
-  tag: "CredentialId" | "AlternateCredentialId",
-): string | undefined {
-  const value = tags[tag];
-  if (value === undefined) return undefined;
-  // PostgreSQL truncates identifiers at 63 bytes: a longer name would silently name another role.
-  if (value.length === 0 || Buffer.byteLength(value, "utf8") > 63 || value.includes("\0")) {
-    throw new SecretTagError(secret, tag, "must be a PostgreSQL role name of 1 to 63 bytes");
-  }
-  return value;
-}
+// PostgreSQL truncates identifiers at 63 bytes: a longer name would silently name another role.
+const ROLE = { max: 63, unit: "bytes", what: "a PostgreSQL role name" } as const;
 
 /** Reads `ProviderAddress` (a flexible server's resource ID, or `host[:port][/database]`) and the login tags. */
 export function parsePostgresTarget(tags: SecretTags, secret: string): PostgresTarget {
@@ -64,14 +53,14 @@ export function parsePostgresTarget(tags: SecretTags, secret: string): PostgresT
     database = parsed.database ?? database;
     tls = !parsed.loopback;
   }
-  const credential = role(tags, secret, "CredentialId");
+  const credential = loginNameTag(tags, secret, "CredentialId", ROLE);
   if (!credential)
     throw new SecretTagError(
       secret,
       "CredentialId",
       "is required: the PostgreSQL role whose password this secret holds",
     );
-  const alternate = role(tags, secret, "AlternateCredentialId");
+  const alternate = loginNameTag(tags, secret, "AlternateCredentialId", ROLE);
   if (alternate !== undefined && alternate === credential) {
     throw new SecretTagError(secret, "AlternateCredentialId", "must name a different role than CredentialId");
   }

@@ -2,7 +2,7 @@ import { SecretTagError } from "../errors.js";
 import { parseResourceId } from "./resourceId.js";
 import type { SecretTags } from "./rotator.js";
 import type { SqlEndpoint } from "./sqlServer.js";
-import { adminSecretTag, parseHostAddress } from "./targetTags.js";
+import { adminSecretTag, loginNameTag, parseHostAddress } from "./targetTags.js";
 
 /** Who changes the password: the login itself, an admin login kept in the vault, or the app's Entra identity. */
 export type SqlAdmin = { kind: "self" } | { kind: "secret"; secretName: string } | { kind: "entra" };
@@ -20,18 +20,8 @@ export interface SqlLoginTarget {
 
 export const SQL_SERVER = "Microsoft.Sql/servers";
 
-function loginName(
-  tags: SecretTags,
-  secret: string,
-  tag: "CredentialId" | "AlternateCredentialId",
-): string | undefined {
-  const value = tags[tag];
-  if (value === undefined) return undefined;
-  // sysname: QUOTENAME refuses (returns NULL for) anything longer than 128 characters.
-  if (value.length === 0 || value.length > 128 || value.includes("\0"))
-    throw new SecretTagError(secret, tag, "must be a SQL Server login or user name of 1 to 128 characters");
-  return value;
-}
+// sysname: QUOTENAME refuses (returns NULL for) anything longer than 128 characters.
+const SYSNAME = { max: 128, unit: "characters", what: "a SQL Server login or user name" } as const;
 
 /** Reads a SQL login's target from its tags: the server (resource ID or host[:port][/database]), logins and admin. */
 export function parseSqlLoginTarget(tags: SecretTags, secret: string): SqlLoginTarget {
@@ -66,14 +56,14 @@ export function parseSqlLoginTarget(tags: SecretTags, secret: string): SqlLoginT
       encrypt: !parsed.loopback,
     };
   }
-  const login = loginName(tags, secret, "CredentialId");
+  const login = loginNameTag(tags, secret, "CredentialId", SYSNAME);
   if (!login)
     throw new SecretTagError(
       secret,
       "CredentialId",
       "is required: the SQL login (or contained user) whose password this secret holds; for the server administrator use RotatorType sql-admin",
     );
-  const alternateLogin = loginName(tags, secret, "AlternateCredentialId");
+  const alternateLogin = loginNameTag(tags, secret, "AlternateCredentialId", SYSNAME);
   if (alternateLogin !== undefined && alternateLogin.toLowerCase() === login.toLowerCase())
     throw new SecretTagError(
       secret,

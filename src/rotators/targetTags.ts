@@ -78,3 +78,21 @@ export async function readAdminLogin(
     );
   return { user, password };
 }
+
+/**
+ * A login-name tag (`CredentialId`, `AlternateCredentialId`), if set: non-empty, no NUL, and within what the
+ * target's identifiers hold (a longer name would be truncated into another principal's, or refused).
+ */
+export function loginNameTag(
+  tags: SecretTags,
+  secret: string,
+  tag: "CredentialId" | "AlternateCredentialId",
+  limit: { max: number; unit: "bytes" | "characters"; what: string },
+): string | undefined {
+  const value = tags[tag];
+  if (value === undefined) return undefined;
+  const size = limit.unit === "bytes" ? Buffer.byteLength(value, "utf8") : value.length;
+  if (value.length === 0 || size > limit.max || value.includes("\0"))
+    throw new SecretTagError(secret, tag, `must be ${limit.what} of 1 to ${limit.max} ${limit.unit}`);
+  return value;
+}
