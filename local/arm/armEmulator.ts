@@ -1,9 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { readJsonBody, sendJson } from "../net/jsonHttp.js";
-import type { StateFile } from "../net/stateFile.js";
-import { openRecordState, serveHttps } from "../net/httpsEmulator.js";
-import type { ListeningServer } from "../net/loopbackServer.js";
+import { RecordEmulator } from "../net/httpsEmulator.js";
 import { readBearerToken } from "../keyvault/bearerToken.js";
 import {
   armView,
@@ -51,48 +49,30 @@ const RESOURCE_PATH =
  * regenerateKey). Bearer tokens for the ARM audience, api-version required, ARM's error shapes, and the
  * `Azure-AsyncOperation`/`Location`/`Retry-After` headers of long-running operations. See README.md.
  */
-export class ArmEmulator {
+export class ArmEmulator extends RecordEmulator<ArmResource> {
   readonly resources = new Map<string, ArmResource>();
   readonly requests: Array<{ method: string; path: string; identity?: string }> = [];
   private readonly operations = new Map<string, Operation>();
-  private listening?: ListeningServer;
-  private baseUrl = "";
-  private state?: StateFile<Record<string, unknown>>;
 
-  constructor(private readonly options: ArmEmulatorOptions = {}) {}
-
-  get url(): string {
-    return this.baseUrl;
+  constructor(private readonly options: ArmEmulatorOptions = {}) {
+    super(options, { file: "arm.json", key: "resources", label: "ARM emulator" });
   }
 
-  async start(): Promise<this> {
-    const opened = await openRecordState<ArmResource>(
-      this.options.dataDir,
-      "arm.json",
-      "resources",
-      "ARM emulator",
-      () => [...this.resources.values()],
-    );
-    this.state = opened.state;
-    for (const r of opened.loaded) this.resources.set(r.id.toLowerCase(), r);
-    const served = await serveHttps(
-      this.options,
-      (req, res) => this.handle(req, res),
-      (res, error) => sendJson(res, 500, { error: { code: "InternalServerError", message: error.message } }),
-    );
-    this.listening = served.listening;
-    this.baseUrl = served.url;
-    return this;
+  protected snapshot(): ArmResource[] {
+    return [...this.resources.values()];
   }
 
-  async stop(): Promise<void> {
-    await this.listening?.stop();
-    await this.state?.flush();
+  protected restore(records: ArmResource[]): void {
+    for (const r of records) this.resources.set(r.id.toLowerCase(), r);
+  }
+
+  protected internalError(res: ServerResponse, error: Error): void {
+    sendJson(res, 500, { error: { code: "InternalServerError", message: error.message } });
   }
 
   private add<R extends ArmResource>(resource: R): R {
     this.resources.set(resource.id.toLowerCase(), resource);
-    this.state?.scheduleSave();
+    this.changed();
     return resource;
   }
 
@@ -176,7 +156,7 @@ export class ArmEmulator {
     });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", this.baseUrl);
     const method = req.method ?? "GET";
     const claims = readBearerToken(req.headers.authorization, Date.now(), ARM_AUDIENCES);
@@ -308,14 +288,14 @@ export class ArmEmulator {
     if (resource.kind === "storage") {
       if (b.keyName !== "key1" && b.keyName !== "key2") return bad("keyName must be key1 or key2");
       resource.keys[b.keyName] = newKey();
-      this.state?.scheduleSave();
+      this.changed();
       return sendJson(res, 200, this.keysView(resource));
     }
     if (resource.kind === "redis") {
       if (b.keyType !== "Primary" && b.keyType !== "Secondary")
         return bad("keyType must be Primary or Secondary");
       resource.keys[b.keyType === "Primary" ? "primaryKey" : "secondaryKey"] = newKey(32);
-      this.state?.scheduleSave();
+      this.changed();
       return sendJson(res, 200, this.keysView(resource));
     }
     if (resource.kind === "cosmos") {
@@ -364,7 +344,7 @@ export class ArmEmulator {
       else {
         op.run();
         op.status = "Succeeded";
-        this.state?.scheduleSave();
+        this.changed();
       }
     }
     if (kind.toLowerCase() === "operations")

@@ -2,9 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { readBearerToken } from "../keyvault/bearerToken.js";
 import { readJsonBody, sendJson } from "../net/jsonHttp.js";
-import type { StateFile } from "../net/stateFile.js";
-import { openRecordState, serveHttps } from "../net/httpsEmulator.js";
-import type { ListeningServer } from "../net/loopbackServer.js";
+import { RecordEmulator } from "../net/httpsEmulator.js";
 
 export interface PasswordCredential {
   keyId: string;
@@ -64,50 +62,32 @@ function view(app: Application): unknown {
  * (by object id or `(appId='…')`), `addPassword` and `removePassword`, with Graph's error shapes and a bearer
  * token for the Graph audience. Secret texts come back from addPassword only, as from the service.
  */
-export class GraphEmulator {
+export class GraphEmulator extends RecordEmulator<Application> {
   readonly applications = new Map<string, Application>();
   /** When false, the token endpoint refuses every client secret (a new secret not yet replicated, say). */
   acceptTokens = true;
   readonly requests: Array<{ method: string; path: string }> = [];
-  private listening?: ListeningServer;
-  private baseUrl = "";
-  private state?: StateFile<Record<string, unknown>>;
 
-  constructor(private readonly options: GraphEmulatorOptions = {}) {}
-
-  get url(): string {
-    return this.baseUrl;
+  constructor(private readonly options: GraphEmulatorOptions = {}) {
+    super(options, { file: "graph.json", key: "applications", label: "Graph emulator" });
   }
 
-  async start(): Promise<this> {
-    const opened = await openRecordState<Application>(
-      this.options.dataDir,
-      "graph.json",
-      "applications",
-      "Graph emulator",
-      () => [...this.applications.values()],
-    );
-    this.state = opened.state;
-    for (const a of opened.loaded) this.applications.set(a.id, a);
-    const served = await serveHttps(
-      this.options,
-      (req, res) => this.handle(req, res),
-      (res, error) => graphError(res, 500, "generalException", error.message),
-    );
-    this.listening = served.listening;
-    this.baseUrl = served.url;
-    return this;
+  protected snapshot(): Application[] {
+    return [...this.applications.values()];
   }
 
-  async stop(): Promise<void> {
-    await this.listening?.stop();
-    await this.state?.flush();
+  protected restore(records: Application[]): void {
+    for (const a of records) this.applications.set(a.id, a);
+  }
+
+  protected internalError(res: ServerResponse, error: Error): void {
+    graphError(res, 500, "generalException", error.message);
   }
 
   addApplication(displayName: string): Application {
     const app: Application = { id: randomUUID(), appId: randomUUID(), displayName, passwordCredentials: [] };
     this.applications.set(app.id, app);
-    this.state?.scheduleSave();
+    this.changed();
     return app;
   }
 
@@ -124,7 +104,7 @@ export class GraphEmulator {
       secretText,
     };
     app.passwordCredentials.push(credential);
-    this.state?.scheduleSave();
+    this.changed();
     return credential;
   }
 
@@ -158,7 +138,7 @@ export class GraphEmulator {
     });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", this.baseUrl);
     const method = req.method ?? "GET";
     this.requests.push({ method, path: url.pathname });
@@ -224,7 +204,7 @@ export class GraphEmulator {
         `No password credential found with keyId ${String(keyId)}.`,
       );
     app.passwordCredentials.splice(at, 1);
-    this.state?.scheduleSave();
+    this.changed();
     return sendJson(res, 204, undefined);
   }
 }

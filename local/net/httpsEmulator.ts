@@ -49,3 +49,52 @@ export async function openRecordState<T>(
   const loaded = ((await state.load())?.[key] as T[] | undefined) ?? [];
   return { state, loaded };
 }
+
+/**
+ * The frame of a small loopback emulator whose state is one list of records: HTTPS serving, loading and
+ * saving the records, start and stop. Subclasses answer requests and say what their records are.
+ */
+export abstract class RecordEmulator<T> {
+  private listening?: ListeningServer;
+  private state?: StateFile<Record<string, unknown>>;
+  protected baseUrl = "";
+
+  constructor(
+    protected readonly serving: { port?: number; certDir?: string; dataDir?: string },
+    private readonly records: { file: string; key: string; label: string },
+  ) {}
+
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  async start(): Promise<this> {
+    const { file, key, label } = this.records;
+    const opened = await openRecordState<T>(this.serving.dataDir, file, key, label, () => this.snapshot());
+    this.state = opened.state;
+    this.restore(opened.loaded);
+    const served = await serveHttps(
+      this.serving,
+      (req, res) => this.handle(req, res),
+      (res, error) => this.internalError(res, error),
+    );
+    this.listening = served.listening;
+    this.baseUrl = served.url;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.listening?.stop();
+    await this.state?.flush();
+  }
+
+  /** Call after every change to the records: they are saved shortly after. */
+  protected changed(): void {
+    this.state?.scheduleSave();
+  }
+
+  protected abstract snapshot(): T[];
+  protected abstract restore(records: T[]): void;
+  protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  protected abstract internalError(res: ServerResponse, error: Error): void;
+}
