@@ -110,11 +110,11 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
   };
 
   /** Classifies one secret and reports it, or starts its rotation (the only path that waits, on the limiter). */
-  const settle = async (
+  const settle = (
     vault: string,
     listed: ListedSecret,
     open: OpenRotation | undefined,
-  ): Promise<void> => {
+  ): Promise<void> | undefined => {
     const c = classifySecret(listed, now(), options.settings, open);
     summary.total += 1;
     byState[c.state] += 1;
@@ -132,12 +132,25 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
     if (listed.createdOn) row.createdOn = listed.createdOn.toISOString();
     if (listed.tags.RotatedAt) row.rotatedAt = listed.tags.RotatedAt;
     if (c.dueAtIso) row.dueAt = c.dueAtIso;
-    if (!c.due || !options.rotate) return write(row);
+    if (!c.due || !options.rotate) {
+      write(row);
+      return undefined;
+    }
     if (options.dryRun || !options.engine) {
       summary.wouldRotate += 1;
-      return write({ ...row, action: "would-rotate" });
+      write({ ...row, action: "would-rotate" });
+      return undefined;
     }
-    const engine = options.engine;
+    return startRotation(vault, listed, open, row);
+  };
+  /** Waits for a rotation slot, then rotates in the background; the sweep goes on listing meanwhile. */
+  const startRotation = async (
+    vault: string,
+    listed: ListedSecret,
+    open: OpenRotation | undefined,
+    row: ReportRow,
+  ): Promise<void> => {
+    const engine = options.engine as RotationEngine;
     await limiter.acquire();
     const task = (async () => {
       let outcome: RotationOutcome | undefined;
@@ -190,7 +203,9 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
           open.get(key) ??
           (w.pendingKey.startsWith("akvr-pending-") ? await hashedPending(gateway, w) : undefined);
         open.delete(key);
-        await settle(vaultName, w.listed, found);
+        // Reporting only is synchronous: no promise per secret unless a rotation waits for a slot.
+        const rotating = settle(vaultName, w.listed, found);
+        if (rotating) await rotating;
       }
     };
     for await (const page of gateway.listPropertyPages()) {
