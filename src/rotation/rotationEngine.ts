@@ -526,6 +526,7 @@ export class RotationEngine {
     return {
       credential: this.deps.credential,
       azure: this.deps.azure,
+      now: this.now,
       readSecret: async (name) => {
         const s = await run.gateway.readLatest(name);
         run.redactor.add(s.value, extractCredential(s.value, s.contentType, name));

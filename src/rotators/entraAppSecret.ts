@@ -99,7 +99,8 @@ export const entraAppSecretRotator: Rotator<EntraAppTarget> = {
   apply: async (target, change, ctx) => {
     const graph = new GraphClient(ctx);
     const since = target.activeSince?.getTime();
-    if (since === undefined || Date.now() < since + target.graceDays * DAY_MS) return;
+    if (since === undefined || (ctx.now?.() ?? new Date()).getTime() < since + target.graceDays * DAY_MS)
+      return;
     const keep = new Set([
       ours(change.rotationId),
       ...(target.activeRotationId ? [ours(target.activeRotationId)] : []),
@@ -126,7 +127,10 @@ export const entraAppSecretRotator: Rotator<EntraAppTarget> = {
         `${target.path} has no client secret of rotation ${change.rotationId}`,
         false,
       );
-    if (mine.hint !== change.newValue.slice(0, 3) || new Date(mine.endDateTime ?? 0) <= new Date())
+    if (
+      mine.hint !== change.newValue.slice(0, 3) ||
+      new Date(mine.endDateTime ?? 0) <= (ctx.now?.() ?? new Date())
+    )
       throw new RotationError(
         "VerifyFailed",
         `the client secret of rotation ${change.rotationId} is not the value staged, or has expired`,

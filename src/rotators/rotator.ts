@@ -18,6 +18,8 @@ export interface RotatorContext {
     clientOptions: SdkClientOptions;
   };
   signal?: AbortSignal;
+  /** The engine's clock (tests move it); the system clock when absent. */
+  now?: () => Date;
 }
 
 /** One credential change on a target. */

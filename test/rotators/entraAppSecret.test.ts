@@ -99,6 +99,21 @@ describe("entra-app-secret", () => {
       new Date(issued?.endDateTime ?? 0).getTime() - (latest.properties.expiresOn?.getTime() ?? 0),
     ).toBeGreaterThan(29 * 86_400_000);
     expect(JSON.stringify([first, second])).not.toContain(latest.value);
+
+    // Thirty-one days on (the engine's clock), the next rotation retires its own earlier secrets: not the one
+    // the latest version holds, not the hand-made one.
+    const later = (
+      await stack.app({ env: graphEnv(graph), now: () => new Date(Date.now() + 31 * 86_400_000) })
+    ).engine;
+    const third = await later.rotate(request);
+    expect(third.status).toBe("rotated");
+    expect(app?.passwordCredentials.map((p) => p.displayName)).toEqual([
+      "made by hand",
+      `akv-rotator ${second.rotationId}`,
+      `akv-rotator ${third.rotationId}`,
+    ]);
+    expect(graph.accepts(appId, latest.value as string)).toBe(true);
+    expect(graph.accepts(appId, value)).toBe(false);
   });
 
   it("fails clearly and adds nothing when the app's identity may not change the application", async () => {
