@@ -84,54 +84,53 @@ export function classifySecret(
     Error.stackTraceLimit = stackTraceLimit;
   }
   if (!plan.managed) return { state: "unmanaged", detail: "no rotation tags", due: false };
-  const base = { rotator: plan.plan.rotatorType, validityDays: plan.plan.validityDays };
+  const { rotatorType: rotator, validityDays } = plan.plan;
+  // Built as literals, not spread from a shared base: a sweep classifies every secret, and object spread
+  // costs several times more than the rest of the classification.
+  const managed = (
+    state: SecretState,
+    detail: string,
+    due: boolean,
+    dueAt?: Date,
+    dueAtIso?: string,
+  ): Classification =>
+    dueAt
+      ? { state, detail, due, rotator, validityDays, dueAt, dueAtIso }
+      : { state, detail, due, rotator, validityDays };
   const enabled = secret.enabled;
   if (open) {
     const ageMinutes = (t - open.stagedAt.getTime()) / 60_000;
     if (ageMinutes > (settings.pendingStuckMinutes ?? 60)) {
-      return {
-        ...base,
-        state: "pending-stuck",
-        detail: `rotation ${open.rotationId} was staged ${Math.floor(ageMinutes)} minutes ago and has not finished`,
-        due: enabled,
-      };
+      return managed(
+        "pending-stuck",
+        `rotation ${open.rotationId} was staged ${Math.floor(ageMinutes)} minutes ago and has not finished`,
+        enabled,
+      );
     }
   }
-  const windowDays = Math.min(settings.rotateBeforeExpiryDays, plan.plan.validityDays / 2);
+  const windowDays = Math.min(settings.rotateBeforeExpiryDays, validityDays / 2);
   if (!secret.expiresOn) {
     const created = secret.createdOn ?? now;
     const ageDays = (t - created.getTime()) / DAY;
-    const state = ageDays > plan.plan.validityDays ? "overdue" : "no-expiry";
-    return {
-      ...base,
-      state,
-      detail: `no expiry date; the latest version is ${Math.floor(ageDays)} days old (validity ${plan.plan.validityDays})`,
-      due: enabled,
-    };
+    return managed(
+      ageDays > validityDays ? "overdue" : "no-expiry",
+      `no expiry date; the latest version is ${Math.floor(ageDays)} days old (validity ${validityDays})`,
+      enabled,
+    );
   }
   const expiresMs = secret.expiresOn.getTime();
   const expiresIso = secret.expiresIso ?? secret.expiresOn.toISOString();
   const dueAt = new Date(expiresMs - windowDays * DAY);
   const dueAtIso = dueAt.toISOString();
   const leftDays = (expiresMs - t) / DAY;
-  if (leftDays <= 0)
-    return { ...base, state: "expired", detail: `expired ${expiresIso}`, due: enabled, dueAt, dueAtIso };
-  if (t >= dueAt.getTime()) {
-    return {
-      ...base,
-      state: "near-expiry",
-      detail: `expires ${expiresIso}, in ${leftDays.toFixed(1)} days`,
-      due: enabled,
+  if (leftDays <= 0) return managed("expired", `expired ${expiresIso}`, enabled, dueAt, dueAtIso);
+  if (t >= dueAt.getTime())
+    return managed(
+      "near-expiry",
+      `expires ${expiresIso}, in ${leftDays.toFixed(1)} days`,
+      enabled,
       dueAt,
       dueAtIso,
-    };
-  }
-  return {
-    ...base,
-    state: "ok",
-    detail: `expires ${expiresIso}; due ${dueAtIso}`,
-    due: false,
-    dueAt,
-    dueAtIso,
-  };
+    );
+  return managed("ok", `expires ${expiresIso}; due ${dueAtIso}`, false, dueAt, dueAtIso);
 }
