@@ -1,8 +1,9 @@
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { readJsonBody, sendJson } from "../net/jsonHttp.js";
 import { RecordEmulator } from "../net/httpsEmulator.js";
 import { readBearerToken } from "../keyvault/bearerToken.js";
+import { keysView, regeneration } from "./armKeys.js";
+import { LongRunningOperations, OPERATION_PATH } from "./longRunningOperations.js";
 import {
   armView,
   newKey,
@@ -25,16 +26,6 @@ export interface ArmEmulatorOptions {
   authorize?: (identity: string, action: string, resourceId: string) => boolean;
 }
 
-interface Operation {
-  id: string;
-  pollsLeft: number;
-  run: () => void;
-  /** What the operation-result URL answers when done. */
-  result?: unknown;
-  status: "InProgress" | "Succeeded";
-  started: string;
-}
-
 const ARM_AUDIENCES = [
   "https://management.azure.com",
   "https://management.azure.com/",
@@ -52,10 +43,15 @@ const RESOURCE_PATH =
 export class ArmEmulator extends RecordEmulator<ArmResource> {
   readonly resources = new Map<string, ArmResource>();
   readonly requests: Array<{ method: string; path: string; identity?: string }> = [];
-  private readonly operations = new Map<string, Operation>();
+  private readonly operations: LongRunningOperations;
 
   constructor(private readonly options: ArmEmulatorOptions = {}) {
     super(options, { file: "arm.json", key: "resources", label: "ARM emulator" });
+    this.operations = new LongRunningOperations(
+      () => this.baseUrl,
+      options.lroPolls ?? 1,
+      () => this.changed(),
+    );
   }
 
   protected snapshot(): ArmResource[] {
@@ -190,10 +186,8 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
         },
       });
 
-    const op = /^\/providers\/Emulator\.Arm\/(operations|operationResults)\/([0-9a-f-]+)$/i.exec(
-      url.pathname,
-    );
-    if (op) return this.operation(res, op[1] as string, op[2] as string);
+    const op = OPERATION_PATH.exec(url.pathname);
+    if (op) return this.operations.answer(res, op[1] as string, op[2] as string);
 
     const match = RESOURCE_PATH.exec(url.pathname);
     if (!match)
@@ -245,116 +239,26 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
         ?.properties?.administratorLoginPassword;
       if (typeof password !== "string" || password.length < 8 || password.length > 128)
         return bad("properties.administratorLoginPassword must be a string of 8 to 128 characters");
-      return this.startOperation(res, apiVersion, () => {
+      return this.operations.start(res, apiVersion, () => {
         resource.administratorLoginPassword = password;
         this.passwordHooks.get(resource.id.toLowerCase())?.(resource.administratorLogin, password);
       });
     }
-    if (action === "listKeys" && method === "POST") return sendJson(res, 200, this.keysView(resource));
+    if (action === "listKeys" && method === "POST") return sendJson(res, 200, keysView(resource));
     if (action === "regenerateKey" && method === "POST")
-      return this.regenerate(res, resource, body, apiVersion, bad);
+      return this.regenerate(res, resource, body, apiVersion);
     return sendJson(res, 405, {
       error: { code: "MethodNotAllowed", message: `${method} is not supported here` },
     });
   }
 
-  private keysView(resource: ArmResource): unknown {
-    switch (resource.kind) {
-      case "storage":
-        return {
-          keys: (["key1", "key2"] as const).map((keyName) => ({
-            keyName,
-            value: resource.keys[keyName],
-            permissions: "FULL",
-            creationTime: new Date().toISOString(),
-          })),
-        };
-      case "cosmos":
-      case "redis":
-        return { ...resource.keys };
-      case "sql":
-        return {};
-    }
-  }
-
-  private regenerate(
-    res: ServerResponse,
-    resource: ArmResource,
-    body: unknown,
-    apiVersion: string,
-    bad: (m: string) => void,
-  ): void {
-    const b = (body ?? {}) as Record<string, unknown>;
-    if (resource.kind === "storage") {
-      if (b.keyName !== "key1" && b.keyName !== "key2") return bad("keyName must be key1 or key2");
-      resource.keys[b.keyName] = newKey();
-      this.changed();
-      return sendJson(res, 200, this.keysView(resource));
-    }
-    if (resource.kind === "redis") {
-      if (b.keyType !== "Primary" && b.keyType !== "Secondary")
-        return bad("keyType must be Primary or Secondary");
-      resource.keys[b.keyType === "Primary" ? "primaryKey" : "secondaryKey"] = newKey(32);
-      this.changed();
-      return sendJson(res, 200, this.keysView(resource));
-    }
-    if (resource.kind === "cosmos") {
-      const field = {
-        primary: "primaryMasterKey",
-        secondary: "secondaryMasterKey",
-        primaryReadonly: "primaryReadonlyMasterKey",
-        secondaryReadonly: "secondaryReadonlyMasterKey",
-      }[String(b.keyKind)] as keyof CosmosAccountResource["keys"] | undefined;
-      if (!field) return bad("keyKind must be primary, secondary, primaryReadonly or secondaryReadonly");
-      return this.startOperation(res, apiVersion, () => {
-        resource.keys[field] = newKey();
-      });
-    }
-    return sendJson(res, 405, {
-      error: { code: "MethodNotAllowed", message: "regenerateKey is not supported here" },
-    });
-  }
-
-  /** Answers 202 with ARM's long-running-operation headers; the change lands when the operation completes. */
-  private startOperation(res: ServerResponse, apiVersion: string, run: () => void): void {
-    const id = randomUUID();
-    this.operations.set(id, {
-      id,
-      pollsLeft: this.options.lroPolls ?? 1,
-      run,
-      status: "InProgress",
-      started: new Date().toISOString(),
-    });
-    const q = `?api-version=${encodeURIComponent(apiVersion)}`;
-    sendJson(res, 202, undefined, {
-      "azure-asyncoperation": `${this.baseUrl}/providers/Emulator.Arm/operations/${id}${q}`,
-      location: `${this.baseUrl}/providers/Emulator.Arm/operationResults/${id}${q}`,
-      "retry-after": "0",
-    });
-  }
-
-  private operation(res: ServerResponse, kind: string, id: string): void {
-    const op = this.operations.get(id);
-    if (!op)
-      return sendJson(res, 404, {
-        error: { code: "OperationNotFound", message: `Operation ${id} was not found` },
-      });
-    if (op.status === "InProgress") {
-      if (op.pollsLeft > 0) op.pollsLeft -= 1;
-      else {
-        op.run();
-        op.status = "Succeeded";
-        this.changed();
-      }
-    }
-    if (kind.toLowerCase() === "operations")
-      return sendJson(
-        res,
-        200,
-        { id, name: id, status: op.status, startTime: op.started },
-        op.status === "InProgress" ? { "retry-after": "0" } : {},
-      );
-    if (op.status === "InProgress") return sendJson(res, 202, undefined, { "retry-after": "0" });
-    return sendJson(res, 204, undefined);
+  private regenerate(res: ServerResponse, resource: ArmResource, body: unknown, apiVersion: string): void {
+    const change = regeneration(resource, body);
+    if ("error" in change)
+      return sendJson(res, 400, { error: { code: "InvalidRequestContent", message: change.error } });
+    if (change.longRunning) return this.operations.start(res, apiVersion, change.run);
+    change.run();
+    this.changed();
+    return sendJson(res, 200, keysView(resource));
   }
 }
