@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { randomUUID } from "node:crypto";
 import path from "node:path";
+import { sendJson } from "../net/jsonHttp.js";
 import { listenOnLoopback, type ListeningServer } from "../net/loopbackServer.js";
 import { ensureLocalCertificate } from "../tls/localCertificate.js";
 import { readBearerToken } from "./bearerToken.js";
@@ -396,17 +396,13 @@ export class KeyVaultEmulator {
     body: unknown,
     headers: Record<string, string> = {},
   ): void {
-    const text = body === undefined ? "" : JSON.stringify(body);
-    res.writeHead(status, {
-      ...headers,
+    sendJson(res, status, body, {
       "content-type": "application/json; charset=utf-8",
-      "content-length": Buffer.byteLength(text),
       "cache-control": "no-cache",
-      "x-ms-request-id": randomUUID(),
       "x-ms-keyvault-region": "local",
       "x-ms-keyvault-service-version": "akv-rotator-emulator",
+      ...headers,
     });
-    res.end(text);
   }
 }
 
