@@ -206,7 +206,6 @@ export class RotationEngine {
     const { rotator } = plan;
     // The engine makes passwords; targets that issue their own credentials make them in "issue".
     let newCredential = rotator.issue ? "" : generatePassword(rotator.passwordPolicy ?? DEFAULT_POLICY);
-    redactor.add(newCredential);
     const change = this.change(run, current, plan, newCredential);
     const ctx = this.context(run);
     await this.beforeWrite("preflight", run);
@@ -509,8 +508,10 @@ export class RotationEngine {
     return undefined;
   }
 
+  /** The change a rotator sees; both credentials join the redactor (inside JSON or a connection string too). */
   private change(run: Run, current: CurrentSecret, plan: RotationPlan, newValue: string): CredentialChange {
     const activeValue = extractCredential(current.value, current.contentType, run.request.secret);
+    run.redactor.add(activeValue, newValue);
     return {
       credentialId: plan.credentialId,
       newValue,
