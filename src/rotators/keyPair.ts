@@ -1,62 +1,93 @@
 import { RotationError, SecretTagError } from "../errors.js";
-import type { SecretTags } from "./rotator.js";
+import { armError, armTarget } from "./armClient.js";
+import type { ResourceId } from "./resourceId.js";
+import type { Rotator, RotatorContext } from "./rotator.js";
 
 /**
  * Two keys that take turns (storage `key1`/`key2`, Cosmos `primary`/`secondary`, Redis `Primary`/`Secondary`).
- * Each spelling maps to the provider's own name; the partner keeps the spelling the secret uses, so a vault set
- * up for Microsoft's samples (`key1`, `Primary`) keeps its style after the flip.
+ * Each accepted CredentialId spelling (case-insensitive) maps to [the provider's key name, the partner's
+ * spelling]: the partner keeps the secret's style, so a vault set up for Microsoft's samples (`key1`,
+ * `Primary`) keeps it after the flip.
  */
-export interface KeyPairSpelling {
-  /** Accepted CredentialId spellings (case-insensitive) -> [provider key name, partner spelling]. */
-  readonly names: Readonly<Record<string, readonly [string, string]>>;
+export type KeyPairSpelling = Readonly<Record<string, readonly [string, string]>>;
+
+/** What one key service does; the rotator around it is the same for all of them. */
+export interface KeyService {
+  type: string;
+  resourceType: string;
+  /** How the service is named in messages: "storage account", "Redis cache". */
+  what: string;
+  spelling: KeyPairSpelling;
+  /** The current value of one key (provider name), as `listKeys` answers. */
+  listKey(resource: ResourceId, key: string, ctx: RotatorContext): Promise<string | undefined>;
+  /** Regenerates one key; returns the new value when the answer carries it (otherwise it is listed). */
+  regenerate(resource: ResourceId, key: string, ctx: RotatorContext): Promise<string | undefined>;
 }
 
 function lookup(spelling: KeyPairSpelling, credentialId: string): readonly [string, string] | undefined {
-  const exact = spelling.names[credentialId];
+  const exact = spelling[credentialId];
   if (exact) return exact;
   const lower = credentialId.toLowerCase();
-  const key = Object.keys(spelling.names).find((k) => k.toLowerCase() === lower);
-  return key !== undefined ? spelling.names[key] : undefined;
+  const key = Object.keys(spelling).find((k) => k.toLowerCase() === lower);
+  return key !== undefined ? spelling[key] : undefined;
 }
 
-/** The provider's name for the key a CredentialId names; a SecretTagError lists the accepted spellings. */
-export function providerKeyName(spelling: KeyPairSpelling, tags: SecretTags, secret: string): string {
-  const id = tags.CredentialId;
-  const found = id !== undefined ? lookup(spelling, id) : undefined;
-  if (!found)
-    throw new SecretTagError(
-      secret,
-      "CredentialId",
-      `${id === undefined ? "is required" : `'${id.slice(0, 32)}' is not a key name`}: one of ${Object.keys(spelling.names).join(", ")}`,
-    );
-  return found[0];
-}
-
-export function partnerOf(spelling: KeyPairSpelling, credentialId: string): string | undefined {
-  return lookup(spelling, credentialId)?.[1];
-}
-
-/** The key named by a change's CredentialId, in provider terms (after the engine picked the partner). */
-export function keyFor(spelling: KeyPairSpelling, credentialId: string): string {
+function keyFor(spelling: KeyPairSpelling, credentialId: string): string {
   const found = lookup(spelling, credentialId);
   if (!found)
     throw new RotationError("TargetCredentialNotFound", `'${credentialId}' is not a key name`, false);
   return found[0];
 }
 
-/** Verify by the management plane's own view: the key it now lists must be the value the engine staged. */
-export function assertKeyHeld(
-  listed: string | undefined,
-  expected: string,
-  key: string,
-  resource: string,
-): void {
-  if (listed === undefined)
-    throw new RotationError("TargetCredentialNotFound", `${resource} lists no key '${key}'`, false);
-  if (listed !== expected)
-    throw new RotationError(
-      "VerifyFailed",
-      `${resource} holds a different value for key '${key}' than the one staged`,
-      false,
-    );
+/**
+ * A rotator for a key service: regenerates the key the latest version does not hold, stages the value the
+ * provider returns, verifies by the management plane's own view (the listed key is the staged value), and
+ * the engine commits with `CredentialId` flipped.
+ */
+export function keyPairRotator(service: KeyService): Rotator<ResourceId> {
+  const name = (resource: ResourceId): string => `${service.what} '${resource.names[0] as string}'`;
+  const list = (resource: ResourceId, key: string, ctx: RotatorContext): Promise<string | undefined> =>
+    service.listKey(resource, key, ctx).catch((error: unknown) => {
+      throw armError(error, `listing the keys of ${name(resource)}`);
+    });
+  return {
+    type: service.type,
+    resourceTypes: [service.resourceType],
+    needsCredentialId: true,
+    supportsDual: true,
+    alternateOf: (id) => lookup(service.spelling, id)?.[1],
+    parseTarget: (tags, secret) => {
+      const id = tags.CredentialId;
+      if (id === undefined || !lookup(service.spelling, id))
+        throw new SecretTagError(
+          secret,
+          "CredentialId",
+          `${id === undefined ? "is required" : `'${id.slice(0, 32)}' is not a key name`}: one of ${Object.keys(service.spelling).join(", ")}`,
+        );
+      return armTarget(tags.ProviderAddress, secret, service.resourceType);
+    },
+    preflight: async (resource, change, ctx) => {
+      await list(resource, keyFor(service.spelling, change.activeCredentialId), ctx);
+    },
+    issue: async (resource, change, ctx) => {
+      const key = keyFor(service.spelling, change.credentialId);
+      const returned = await service.regenerate(resource, key, ctx).catch((error: unknown) => {
+        throw armError(error, `regenerating the ${key} key of ${name(resource)}`);
+      });
+      return returned ?? (await list(resource, key, ctx)) ?? "";
+    },
+    apply: async () => undefined,
+    verify: async (resource, change, ctx) => {
+      const key = keyFor(service.spelling, change.credentialId);
+      const listed = await list(resource, key, ctx);
+      if (listed === undefined)
+        throw new RotationError("TargetCredentialNotFound", `${name(resource)} lists no key '${key}'`, false);
+      if (listed !== change.newValue)
+        throw new RotationError(
+          "VerifyFailed",
+          `${name(resource)} holds a different value for key '${key}' than the one staged`,
+          false,
+        );
+    },
+  };
 }
