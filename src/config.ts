@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { ConfigurationError } from "./errors.js";
+import { isLoopbackHost } from "./rotators/targetTags.js";
 
 /** One configured vault: its name (as Key Vault events carry it in `VaultName`) and its URL. */
 export interface VaultRef {
@@ -68,7 +69,6 @@ export const SETTINGS = {
 } as const;
 
 const DNS_VAULT = /^([a-z0-9-]{3,24})\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net|microsoftazure\.de)$/i;
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/i;
 
 function parseVaults(raw: string | undefined, problems: string[]): VaultRef[] {
   if (!raw || raw.trim() === "") {
@@ -187,7 +187,7 @@ function serviceEndpoint(
     return fallback;
   }
   if (url.protocol !== "https:") problems.push(`${name} '${raw}' must use https`);
-  if (credential === "emulator" && raw !== fallback && !LOOPBACK.test(url.hostname))
+  if (credential === "emulator" && raw !== fallback && !isLoopbackHost(url.hostname))
     problems.push(
       `${name}: AKV_ROTATOR_CREDENTIAL=emulator only works against loopback emulators, not ${raw}`,
     );
@@ -221,7 +221,7 @@ export function loadConfig(
     );
   const credential = credentialParsed.success ? credentialParsed.data : "default";
   if (credential === "emulator") {
-    const remote = vaults.filter((v) => !LOOPBACK.test(new URL(v.url).hostname));
+    const remote = vaults.filter((v) => !isLoopbackHost(new URL(v.url).hostname));
     if (remote.length > 0) {
       problems.push(
         `AKV_ROTATOR_CREDENTIAL=emulator only works against loopback emulators, not ${remote.map((v) => v.url).join(", ")}`,

@@ -5,6 +5,7 @@ import type { ResourceId } from "./resourceId.js";
 import type { CredentialChange, Rotator, RotatorContext, SecretTags } from "./rotator.js";
 import { SQL_PASSWORD_POLICY, sqlTargetError, withSqlConnection, type SqlEndpoint } from "./sqlServer.js";
 import { SQL_SERVER } from "./sqlTarget.js";
+import { isLoopbackHost } from "./targetTags.js";
 
 export interface SqlAdminTarget {
   server: ResourceId;
@@ -45,7 +46,7 @@ async function readServer(
     endpoint: {
       host: host as string,
       port: port ? Number(port) : 1433,
-      encrypt: !/^(127\.\d+\.\d+\.\d+|localhost)$/i.test(host as string),
+      encrypt: !isLoopbackHost(host as string),
     },
   };
 }

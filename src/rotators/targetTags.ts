@@ -13,7 +13,12 @@ export interface HostAddress {
 }
 
 const HOST_ADDRESS = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(?:[:,](\d{1,5}))?(?:\/([^/?#\s]+))?$/;
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/i;
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i;
+
+/** A loopback host (the local stack, tests): where TLS is optional and the emulator credential may go. */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.test(host);
+}
 const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 
 /** Reads a `host[:port][/database]` ProviderAddress; a SecretTagError names the tag when it is not one. */
@@ -40,7 +45,7 @@ export function parseHostAddress(address: string, secret: string, expected: stri
     host,
     ...(port !== undefined ? { port } : {}),
     ...(database !== undefined ? { database } : {}),
-    loopback: LOOPBACK.test(host),
+    loopback: isLoopbackHost(host),
   };
 }
 
