@@ -3,10 +3,50 @@ import {
   createDefaultHttpClient,
   createPipelineFromOptions,
   createPipelineRequest,
+  type HttpClient,
   type Pipeline,
+  type PipelineResponse,
 } from "@azure/core-rest-pipeline";
 import { RotationError } from "../errors.js";
 import type { RotatorContext } from "./rotator.js";
+
+/** Made on the first Graph call, not when the app starts. */
+let http: HttpClient | undefined;
+const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
+
+/**
+ * One request through a pipeline made from the app's client options (retries, TLS, user agent); a failure
+ * to reach the service is a retryable TargetUnreachable naming what was being done.
+ */
+async function send(
+  pipeline: Pipeline,
+  init: { url: string; method: "GET" | "POST"; body?: string; contentType?: string },
+  what: string,
+): Promise<PipelineResponse> {
+  const request = createPipelineRequest({
+    url: init.url,
+    method: init.method,
+    ...(init.body !== undefined ? { body: init.body } : {}),
+  });
+  if (init.contentType) request.headers.set("content-type", init.contentType);
+  try {
+    http ??= createDefaultHttpClient();
+    return await pipeline.sendRequest(http, request);
+  } catch (error) {
+    throw new RotationError("TargetUnreachable", `${what}: ${(error as Error).message}`, true, {
+      cause: error,
+    });
+  }
+}
+
+/** The response body as JSON, or undefined when it is empty or not JSON. */
+function json<T>(response: PipelineResponse): T | undefined {
+  try {
+    return JSON.parse(response.bodyAsText ?? "") as T;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * A minimal Microsoft Graph client on the Azure SDK's own HTTP pipeline (retries, TLS options, user agent,
@@ -14,46 +54,29 @@ import type { RotatorContext } from "./rotator.js";
  */
 export class GraphClient {
   private readonly pipeline: Pipeline;
-  private readonly http = createDefaultHttpClient();
 
   constructor(private readonly ctx: RotatorContext) {
     this.pipeline = createPipelineFromOptions(ctx.azure.clientOptions);
     this.pipeline.addPolicy(
-      bearerTokenAuthenticationPolicy({
-        credential: ctx.credential,
-        scopes: "https://graph.microsoft.com/.default",
-      }),
+      bearerTokenAuthenticationPolicy({ credential: ctx.credential, scopes: GRAPH_SCOPE }),
     );
   }
 
   /** Calls `path` under `/v1.0`; the parsed answer, or a RotationError built from Graph's error code. */
   async call<T>(method: "GET" | "POST", path: string, what: string, body?: unknown): Promise<T> {
-    const request = createPipelineRequest({
-      url: `${this.ctx.azure.graphEndpoint}/v1.0${path}`,
-      method,
-      ...(this.ctx.azure.clientOptions.tlsOptions
-        ? { tlsSettings: this.ctx.azure.clientOptions.tlsOptions }
-        : {}),
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    if (body !== undefined) request.headers.set("content-type", "application/json");
-    let response;
-    try {
-      response = await this.pipeline.sendRequest(this.http, request);
-    } catch (error) {
-      throw new RotationError("TargetUnreachable", `${what}: ${(error as Error).message}`, true, {
-        cause: error,
-      });
-    }
-    const text = response.bodyAsText ?? "";
-    if (response.status >= 200 && response.status < 300) return (text ? JSON.parse(text) : undefined) as T;
-    let detail = `HTTP ${response.status}`;
-    try {
-      const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
-      detail = `${parsed.error?.code ?? detail}: ${parsed.error?.message ?? ""}`;
-    } catch {
-      // not JSON: keep the status
-    }
+    const url = `${this.ctx.azure.graphEndpoint}/v1.0${path}`;
+    const response = await send(
+      this.pipeline,
+      body !== undefined
+        ? { url, method, body: JSON.stringify(body), contentType: "application/json" }
+        : { url, method },
+      what,
+    );
+    if (response.status >= 200 && response.status < 300) return json<T>(response) as T;
+    const error = json<{ error?: { code?: string; message?: string } }>(response)?.error;
+    const detail = error
+      ? `${error.code ?? `HTTP ${response.status}`}: ${error.message ?? ""}`
+      : `HTTP ${response.status}`;
     const code =
       response.status === 401
         ? "TargetAuthenticationFailed"
@@ -70,7 +93,7 @@ export class GraphClient {
 
 /** The tenant of the app's own identity: the `tid` claim of its Graph token. */
 export async function tenantOf(ctx: RotatorContext): Promise<string> {
-  const token = await ctx.credential.getToken("https://graph.microsoft.com/.default");
+  const token = await ctx.credential.getToken(GRAPH_SCOPE);
   try {
     const claims = JSON.parse(Buffer.from(token?.token.split(".")[1] ?? "", "base64url").toString()) as {
       tid?: unknown;
@@ -92,37 +115,24 @@ export async function proveClientSecret(
   clientId: string,
   secret: string,
 ): Promise<void> {
-  const pipeline = createPipelineFromOptions(ctx.azure.clientOptions);
-  const request = createPipelineRequest({
-    url: `${ctx.azure.authorityHost}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`,
-    method: "POST",
-    ...(ctx.azure.clientOptions.tlsOptions ? { tlsSettings: ctx.azure.clientOptions.tlsOptions } : {}),
-    body: new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: clientId,
-      client_secret: secret,
-      scope: "https://graph.microsoft.com/.default",
-    }).toString(),
-  });
-  request.headers.set("content-type", "application/x-www-form-urlencoded");
-  let response;
-  try {
-    response = await pipeline.sendRequest(createDefaultHttpClient(), request);
-  } catch (error) {
-    throw new RotationError(
-      "TargetUnreachable",
-      `requesting a token with the new secret: ${(error as Error).message}`,
-      true,
-    );
-  }
+  const response = await send(
+    createPipelineFromOptions(ctx.azure.clientOptions),
+    {
+      url: `${ctx.azure.authorityHost}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`,
+      method: "POST",
+      body: new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: clientId,
+        client_secret: secret,
+        scope: GRAPH_SCOPE,
+      }).toString(),
+      contentType: "application/x-www-form-urlencoded",
+    },
+    "requesting a token with the new secret",
+  );
   if (response.status === 200) return;
-  let reason = `HTTP ${response.status}`;
-  try {
-    const body = JSON.parse(response.bodyAsText ?? "") as { error?: string; error_codes?: number[] };
-    reason = `${body.error ?? reason}${body.error_codes?.length ? ` (AADSTS${body.error_codes[0]})` : ""}`;
-  } catch {
-    // keep the status
-  }
+  const refusal = json<{ error?: string; error_codes?: number[] }>(response);
+  const reason = `${refusal?.error ?? `HTTP ${response.status}`}${refusal?.error_codes?.length ? ` (AADSTS${refusal.error_codes[0]})` : ""}`;
   throw new RotationError(
     "TargetAuthenticationFailed",
     `Entra ID refused a token for the new secret: ${reason}`,
