@@ -1,33 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPostgresFixture, type PostgresFixture } from "./helpers/postgresFixture.js";
 import type { ArmEmulator } from "../local/arm/armEmulator.js";
 import type { GraphEmulator } from "../local/graph/graphEmulator.js";
-import { startArm } from "./helpers/armFixture.js";
-import { graphEnv, startGraph } from "./helpers/graphFixture.js";
-import { startSqlFixture, type SqlFixture } from "./helpers/sqlFixture.js";
+import type { PostgresFixture } from "./helpers/postgresFixture.js";
+import type { SqlFixture } from "./helpers/sqlFixture.js";
+import { startTargetFixtures, type TargetFixtures } from "./helpers/targetFixtures.js";
 import { startRotationStack, type RotationStack } from "./helpers/rotationStack.js";
 import type { RotationOutcome } from "../src/rotation/rotationOutcome.js";
 import type { RotatorApp } from "../src/rotation/createEngine.js";
 import { pendingRecordName } from "../src/vault/pendingRecord.js";
 
 let stack: RotationStack;
+let targets: TargetFixtures;
 let pgfx: PostgresFixture;
 let sqlfx: SqlFixture;
 let arm: ArmEmulator;
 let graph: GraphEmulator;
 beforeAll(async () => {
-  [stack, pgfx, sqlfx, arm, graph] = await Promise.all([
-    startRotationStack({ vaultName: "leaks" }),
-    startPostgresFixture(),
-    startSqlFixture(),
-    startArm(),
-    startGraph(),
-  ]);
+  [stack, targets] = await Promise.all([startRotationStack({ vaultName: "leaks" }), startTargetFixtures()]);
+  ({ pg: pgfx, sql: sqlfx, arm, graph } = targets);
 });
 afterAll(async () => {
-  await Promise.all([stack?.stop(), pgfx?.stop(), sqlfx?.stop(), arm?.stop(), graph?.stop()]);
+  await Promise.all([stack?.stop(), targets?.stop()]);
 });
-
 /** Scans every trace the runs left outside Key Vault for every value the vault holds, old or new. */
 async function assertNoLeak(app: RotatorApp, outcomes: RotationOutcome[], minValues: number): Promise<void> {
   const outbox: string[] = [];
@@ -135,8 +129,7 @@ describe("no secret value leaves Key Vault", () => {
   });
 
   it("nor from SQL Server, ARM key and Entra targets, whether they rotate or fail", async () => {
-    const env = { ARM_ENDPOINT: arm.url, ...graphEnv(graph) };
-    const app = await stack.app({ env });
+    const app = await stack.app({ env: targets.env });
     const outcomes: RotationOutcome[] = [];
     const run = async (secret: string): Promise<void> => {
       outcomes.push(await app.engine.rotate({ vault: "leaks", secret, trigger: "http", force: true }));

@@ -4,12 +4,7 @@ import { SimulatedCrash } from "../../src/errors.js";
 import { LeaseManager } from "../../src/rotation/blobLease.js";
 import { ROTATION_STEPS, type RotationStep } from "../../src/rotation/rotationEngine.js";
 import { pendingRecordName } from "../../src/vault/pendingRecord.js";
-import { startPostgresFixture, type PostgresFixture } from "../helpers/postgresFixture.js";
-import type { ArmEmulator } from "../../local/arm/armEmulator.js";
-import { startArm } from "../helpers/armFixture.js";
-import type { GraphEmulator } from "../../local/graph/graphEmulator.js";
-import { startGraph } from "../helpers/graphFixture.js";
-import { startSqlFixture, type SqlFixture } from "../helpers/sqlFixture.js";
+import { startTargetFixtures, type TargetFixtures } from "../helpers/targetFixtures.js";
 import { startRotationStack, type RotationStack } from "../helpers/rotationStack.js";
 import {
   postgresScenarios,
@@ -23,23 +18,13 @@ import {
 } from "./rotationScenarios.js";
 
 let stack: RotationStack;
-let pgfx: PostgresFixture;
-let sqlfx: SqlFixture;
-let arm: ArmEmulator;
-let graph: GraphEmulator;
+let targets: TargetFixtures;
 beforeAll(async () => {
-  [stack, pgfx, sqlfx, arm, graph] = await Promise.all([
-    startRotationStack(),
-    startPostgresFixture(),
-    startSqlFixture(),
-    startArm(),
-    startGraph(),
-  ]);
+  [stack, targets] = await Promise.all([startRotationStack(), startTargetFixtures()]);
 });
 afterAll(async () => {
-  await Promise.all([stack?.stop(), pgfx?.stop(), sqlfx?.stop(), arm?.stop(), graph?.stop()]);
+  await Promise.all([stack?.stop(), targets?.stop()]);
 });
-
 type CrashPoint = RotationStep | "mid-delivery";
 const CRASH_POINTS: CrashPoint[] = [...ROTATION_STEPS, "mid-delivery"];
 
@@ -82,13 +67,13 @@ async function assertNoLockout(kv: SecretClient, arranged: ArrangedSecret): Prom
 }
 
 const scenarios = (): Scenario[] => [
-  ...postgresScenarios(pgfx),
-  ...sqlScenarios(sqlfx),
-  sqlAdminScenario(arm, sqlfx),
-  keyScenario(arm, "storage"),
-  keyScenario(arm, "cosmos"),
-  keyScenario(arm, "redis"),
-  entraScenario(graph),
+  ...postgresScenarios(targets.pg),
+  ...sqlScenarios(targets.sql),
+  sqlAdminScenario(targets.arm, targets.sql),
+  keyScenario(targets.arm, "storage"),
+  keyScenario(targets.arm, "cosmos"),
+  keyScenario(targets.arm, "redis"),
+  entraScenario(targets.graph),
   randomScenario,
 ];
 let counter = 0;
