@@ -3,7 +3,7 @@ import { RotationError } from "../errors.js";
 import { parsePostgresTarget, type PostgresTarget } from "./postgresTarget.js";
 import type { CredentialChange, Rotator, RotatorContext } from "./rotator.js";
 import { scramSha256Verifier } from "./scramVerifier.js";
-import { readAdminLogin } from "./targetTags.js";
+import { firstLoginThatWorks, readAdminLogin } from "./targetTags.js";
 
 interface Login {
   user: string;
@@ -18,11 +18,17 @@ function loadPg(): Promise<PgModule> {
   return pgModule;
 }
 
+/** PostgreSQL refused the login (wrong password, or no such role / not allowed to log in). */
+function isAuthFailure(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === "28P01" || code === "28000";
+}
+
 /** Maps a pg or socket error to a RotationError; pg's messages never carry the password. */
 function targetError(error: unknown, what: string): RotationError {
   const e = error as { code?: string; message?: string };
   const detail = `${what}: ${e.message ?? String(error)}`;
-  if (e.code === "28P01" || e.code === "28000")
+  if (isAuthFailure(error))
     return new RotationError("TargetAuthenticationFailed", detail, false, { cause: error });
   if (e.code === "42501") return new RotationError("TargetPermissionDenied", detail, false, { cause: error });
   if (e.code === "42704")
@@ -78,17 +84,12 @@ async function asChanger<T>(
   what: string,
   fn: (c: pg.Client) => Promise<T>,
 ): Promise<T> {
-  let last: unknown;
-  for (const login of await changerLogins(target, change, ctx)) {
-    try {
-      return await withClient(target, login, fn);
-    } catch (error) {
-      last = error;
-      const code = (error as { code?: string }).code;
-      if (code !== "28P01" && code !== "28000") break;
-    }
-  }
-  throw targetError(last, what);
+  const logins = await changerLogins(target, change, ctx);
+  return firstLoginThatWorks(logins, (login) => withClient(target, login, fn), isAuthFailure).catch(
+    (error: unknown) => {
+      throw targetError(error, what);
+    },
+  );
 }
 
 async function alterPassword(role: string, password: string): Promise<string> {

@@ -11,7 +11,7 @@ import {
   type SqlAuth,
 } from "./sqlServer.js";
 import { parseSqlLoginTarget, SQL_SERVER, type SqlLoginTarget } from "./sqlTarget.js";
-import { readAdminLogin } from "./targetTags.js";
+import { firstLoginThatWorks, readAdminLogin } from "./targetTags.js";
 
 /** `ALTER LOGIN` (server login) or `ALTER USER` (contained user), every part quoted, never interpolated raw. */
 function alterPassword(target: SqlLoginTarget, name: string, password: string, oldPassword?: string): string {
@@ -90,16 +90,13 @@ export const sqlLoginRotator: Rotator<SqlLoginTarget> = {
       : [change.currentValue, change.newValue]
           .filter((p): p is string => p !== undefined)
           .map((password) => ({ user: change.credentialId, password }));
-    let last: unknown;
-    for (const auth of logins) {
-      try {
-        return await withSqlConnection(target.endpoint, auth, ctx, (batch) => batch("SELECT 1"));
-      } catch (error) {
-        last = error;
-        if (!isLoginFailure(error)) break;
-      }
-    }
-    throw sqlTargetError(last, what);
+    await firstLoginThatWorks(
+      logins,
+      (auth) => withSqlConnection(target.endpoint, auth, ctx, (batch) => batch("SELECT 1")),
+      isLoginFailure,
+    ).catch((error: unknown) => {
+      throw sqlTargetError(error, what);
+    });
   },
   apply: (target, change, ctx) =>
     setPassword(

@@ -101,3 +101,24 @@ export function loginNameTag(
     throw new SecretTagError(secret, tag, `must be ${limit.what} of 1 to ${limit.max} ${limit.unit}`);
   return value;
 }
+
+/**
+ * Tries each login in turn until one gets in: after an interrupted run the password may already be the new
+ * one. Only a refused login moves on to the next; any other failure, or the last refusal, is thrown as is.
+ */
+export async function firstLoginThatWorks<L, T>(
+  logins: readonly L[],
+  attempt: (login: L) => Promise<T>,
+  isLoginRefused: (error: unknown) => boolean,
+): Promise<T> {
+  let last: unknown = new Error("no login to try");
+  for (const login of logins) {
+    try {
+      return await attempt(login);
+    } catch (error) {
+      last = error;
+      if (!isLoginRefused(error)) break;
+    }
+  }
+  throw last;
+}
