@@ -15,8 +15,9 @@ export function rotatorApp(): Promise<RotatorApp> {
     current = Promise.resolve()
       .then(async () => {
         const config = loadConfig(process.env);
-        await startAzureMonitor(process.env, await createCredential(config));
-        return createRotatorApp(config, { logger: consoleLogger });
+        const credential = await createCredential(config);
+        await startAzureMonitor(process.env, credential);
+        return createRotatorApp(config, { logger: consoleLogger, credential });
       })
       .catch((error: unknown) => {
         current = undefined;

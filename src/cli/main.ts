@@ -1,4 +1,6 @@
 import { parseArgs } from "node:util";
+import type { AppConfig } from "../config.js";
+import type { VaultGateway } from "../vault/vaultGateway.js";
 import { ConfigurationError } from "../errors.js";
 import { silentLogger } from "../logging/logger.js";
 import { createRotatorApp, createVaultGateways } from "../rotation/createEngine.js";
@@ -22,6 +24,14 @@ export const USAGE = `usage: akv-rotator <command> [options]
   --json      machine-readable output      --local   use the settings of the local stack (.local/stack.json)
   Settings come from the environment, as for the app (README, Settings); DefaultAzureCredential signs in.
   Exit codes: 0 all fine, 1 something needs attention, 2 usage or configuration error.`;
+
+/** Vault gateways for commands that only read (no storage, no engine). */
+async function readOnlyGateways(
+  config: AppConfig,
+  throttle = new ThrottleSignal(),
+): Promise<Map<string, VaultGateway>> {
+  return createVaultGateways(config, await createCredential(config), throttle);
+}
 
 /** Runs one CLI invocation; returns the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -90,8 +100,8 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       throw new UsageError(`'${secret}' is not a secret name (1-127 letters, digits and hyphens)`);
     if (command === "status") {
       const config = cliConfig(env, [vault], false);
-      const gateways = createVaultGateways(config, await createCredential(config), new ThrottleSignal());
-      return statusCommand(gateways.get(vault.name) as never, secret, config, io, json);
+      const gateways = await readOnlyGateways(config);
+      return statusCommand(gateways.get(vault.name) as VaultGateway, secret, config, io, json);
     }
     const app = await createRotatorApp(cliConfig(env, [vault], true), { logger: silentLogger });
     return rotateCommand(
@@ -108,7 +118,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
   const vaults = args.map((a) => resolveVault(a, env));
   if (command === "validate") {
     const config = cliConfig(env, vaults, false);
-    const gateways = createVaultGateways(config, await createCredential(config), new ThrottleSignal());
+    const gateways = await readOnlyGateways(config);
     return validateCommand([...gateways.values()], config.defaultValidityDays, io, json);
   }
   const rotate = values.rotate ?? false;
@@ -120,12 +130,5 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
   }
   const config = cliConfig(env, vaults, false);
   const throttle = new ThrottleSignal();
-  return sweepCommand(
-    createVaultGateways(config, await createCredential(config), throttle),
-    config,
-    undefined,
-    throttle,
-    flags,
-    io,
-  );
+  return sweepCommand(await readOnlyGateways(config, throttle), config, undefined, throttle, flags, io);
 }

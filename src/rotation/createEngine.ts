@@ -57,6 +57,8 @@ export interface CreateOptions {
   /** Replaces the audit sink chosen from the settings (tests wrap the real one). */
   sink?: (configured: AuditSink) => AuditSink;
   checkpoint?: EngineDeps["checkpoint"];
+  /** The app's identity when the caller has made it already (one credential, one token cache). */
+  credential?: TokenCredential;
   now?: () => Date;
 }
 
@@ -68,7 +70,7 @@ export async function createRotatorApp(config: AppConfig, options: CreateOptions
       "AzureWebJobsStorage is required to rotate: leases and the audit outbox live there",
     ]);
   }
-  const credential = await createCredential(config);
+  const credential = options.credential ?? (await createCredential(config));
   const throttle = new ThrottleSignal();
   const vaults = createVaultGateways(config, credential, throttle);
   const container = await openAppContainer({ ...config, storage: config.storage }, credential);
