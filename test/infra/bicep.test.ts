@@ -81,6 +81,9 @@ describe("deployment templates (checked as text)", () => {
   it("deploys a Flex Consumption Node 22 app with a user-assigned identity and no shared keys", () => {
     expect(app).toContain("sku: { name: 'FC1', tier: 'FlexConsumption' }");
     expect(app).toContain("runtime: { name: 'node', version: '22' }");
+    // The runtime the template deploys is the floor package.json's engines names (and the suite runs on).
+    const engines = (JSON.parse(readFileSync("package.json", "utf8")) as { engines: { node: string } }).engines;
+    expect(engines.node).toMatch(/^\^22\./);
     expect(app).toContain("type: 'UserAssigned'");
     expect(app).toContain("allowSharedKeyAccess: false");
     expect(app).toContain("disableLocalAuth: true");
