@@ -82,7 +82,8 @@ describe("deployment templates (checked as text)", () => {
     expect(app).toContain("sku: { name: 'FC1', tier: 'FlexConsumption' }");
     expect(app).toContain("runtime: { name: 'node', version: '22' }");
     // The runtime the template deploys is the floor package.json's engines names (and the suite runs on).
-    const engines = (JSON.parse(readFileSync("package.json", "utf8")) as { engines: { node: string } }).engines;
+    const engines = (JSON.parse(readFileSync("package.json", "utf8")) as { engines: { node: string } })
+      .engines;
     expect(engines.node).toMatch(/^\^22\./);
     expect(app).toContain("type: 'UserAssigned'");
     expect(app).toContain("allowSharedKeyAccess: false");
