@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   emulatorToken,
   rawRequest,
-  restError,
   startVault,
   type VaultFixture,
 } from "../../helpers/keyVaultFixture.js";
