@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// The akv-rotator CLI, bundled by `npm run build` into dist/cli.js.
+// The akv-rotator CLI, bundled by `npm run build:cli` into dist/cli.js.
 import "../dist/cli.js";

@@ -8,18 +8,18 @@ param functionAppId string
 param identityId string
 param deadLetterContainerId string
 
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+resource vault 'Microsoft.KeyVault/vaults@2026-02-01' existing = {
   name: vaultName
 }
 
-resource systemTopic 'Microsoft.EventGrid/systemTopics@2024-06-01-preview' = {
+resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
   name: 'evgst-${vaultName}'
   location: location
   identity: { type: 'UserAssigned', userAssignedIdentities: { '${identityId}': {} } }
   properties: { source: vault.id, topicType: 'Microsoft.KeyVault.vaults' }
 }
 
-resource subscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2024-06-01-preview' = {
+resource subscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: systemTopic
   name: 'akv-rotator-near-expiry'
   properties: {

@@ -46,7 +46,7 @@ param vaultPrivateDnsZoneId string = ''
 var tags = { 'azd-env-name': environmentName, app: 'akv-rotator' }
 var suffix = uniqueString(subscription().id, environmentName)
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: 'rg-akv-rotator-${environmentName}'
   location: location
   tags: tags

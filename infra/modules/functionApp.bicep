@@ -14,13 +14,13 @@ var roles = {
   eventGridDataSender: 'd5a91429-5739-47e2-a06b-3470a27159e7'
 }
 
-resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
   name: 'id-akv-rotator-${suffix}'
   location: location
   tags: tags
 }
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   name: 'stakvrot${take(suffix, 12)}'
   location: location
   tags: tags
@@ -34,22 +34,22 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   }
 }
 
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01' = {
   parent: storage
   name: 'default'
 }
 
-resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
   parent: blobService
   name: 'app-package'
 }
 
-resource appContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+resource appContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
   parent: blobService
   name: 'akv-rotator'
 }
 
-resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
   parent: blobService
   name: 'deadletters'
 }
@@ -64,7 +64,7 @@ resource storageRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+resource logs 'Microsoft.OperationalInsights/workspaces@2025-02-01' = {
   name: 'log-akv-rotator-${suffix}'
   location: location
   tags: tags
@@ -89,7 +89,7 @@ resource insightsRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-resource auditTopic 'Microsoft.EventGrid/topics@2024-06-01-preview' = {
+resource auditTopic 'Microsoft.EventGrid/topics@2025-02-15' = {
   name: 'evgt-akv-rotator-audit-${suffix}'
   location: location
   tags: tags
@@ -106,7 +106,7 @@ resource auditTopicRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: 'plan-akv-rotator-${suffix}'
   location: location
   tags: tags
@@ -115,7 +115,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   properties: { reserved: true }
 }
 
-resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
   name: 'func-akv-rotator-${suffix}'
   location: location
   tags: union(tags, { 'azd-service-name': 'rotator' })

@@ -12,16 +12,16 @@ var roles = {
 }
 var name = last(split(targetId, '/'))
 
-resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = if (kind == 'storage') {
+resource storageAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = if (kind == 'storage') {
   name: name
 }
-resource sqlServer 'Microsoft.Sql/servers@2023-08-01-preview' existing = if (kind == 'sql') {
+resource sqlServer 'Microsoft.Sql/servers@2023-08-01' existing = if (kind == 'sql') {
   name: name
 }
-resource cosmosAccount 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' existing = if (kind == 'cosmos') {
+resource cosmosAccount 'Microsoft.DocumentDB/databaseAccounts@2025-04-15' existing = if (kind == 'cosmos') {
   name: name
 }
-resource redisCache 'Microsoft.Cache/redis@2024-03-01' existing = if (kind == 'redis') {
+resource redisCache 'Microsoft.Cache/redis@2024-11-01' existing = if (kind == 'redis') {
   name: name
 }
 

@@ -6,12 +6,12 @@ param location string
 param subnetId string
 param privateDnsZoneId string
 
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+resource vault 'Microsoft.KeyVault/vaults@2026-02-01' existing = {
   name: vaultName
   scope: resourceGroup(vaultResourceGroup)
 }
 
-resource endpoint 'Microsoft.Network/privateEndpoints@2024-01-01' = {
+resource endpoint 'Microsoft.Network/privateEndpoints@2024-05-01' = {
   name: 'pe-${vaultName}-akv-rotator'
   location: location
   properties: {
@@ -25,7 +25,7 @@ resource endpoint 'Microsoft.Network/privateEndpoints@2024-01-01' = {
   }
 }
 
-resource dnsGroup 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@2024-01-01' = {
+resource dnsGroup 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@2024-05-01' = {
   parent: endpoint
   name: 'default'
   properties: {

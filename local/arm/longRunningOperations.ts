@@ -60,6 +60,8 @@ export class LongRunningOperations {
     const again: Record<string, string> = op.status === "InProgress" ? { "retry-after": "0" } : {};
     if (kind.toLowerCase() === "operations")
       return sendJson(res, 200, { id, name: id, status: op.status, startTime: op.started }, again);
-    return op.status === "InProgress" ? sendJson(res, 202, undefined, again) : sendJson(res, 204, undefined);
+    // Done: 200 (ARM's async operation guidance: the Location URL answers 200 OK once the operation completed;
+    // @azure/arm-cosmosdb 17's regenerateKey poller accepts only 200/201/202 there, not 204).
+    return op.status === "InProgress" ? sendJson(res, 202, undefined, again) : sendJson(res, 200, undefined);
   }
 }

@@ -1,13 +1,15 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { createInterface } from "node:readline";
+import { spawnTied } from "../process/spawnTied.js";
 
 /** Azurite's well-known development account (documented by Microsoft; not a secret). */
 export const AZURITE_ACCOUNT = "devstoreaccount1";
 export const AZURITE_KEY =
   "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/** Azurite listens within a second or two; a start that takes longer than this has failed. */
+const STARTUP_TIMEOUT_MS = 30_000;
 
 export interface RunningAzurite {
   blobEndpoint: string;
@@ -47,35 +49,12 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     ...(options.location ? ["--location", options.location] : ["--inMemoryPersistence"]),
   ];
   if (options.location) await mkdir(options.location, { recursive: true });
-  const child = spawn(process.execPath, args, {
-    stdio: ["ignore", "pipe", "pipe"],
-    cwd: options.location ?? process.cwd(),
-  });
-  const blobEndpoint = await new Promise<string>((resolve, reject) => {
-    let output = "";
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.on("line", (line) => {
-      output += `${line}\n`;
-      const match = /successfully listens on (http:\/\/\S+)/.exec(line);
-      if (match) resolve(`${match[1] as string}/${AZURITE_ACCOUNT}`);
-    });
-    child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-    child.once("exit", (code) =>
-      reject(new Error(`Azurite exited (${code}) before listening:\n${output.trim()}`)),
-    );
-  });
+  // Tied to this process: a crashed or killed test worker takes its Azurite with it.
+  const child = spawnTied(process.execPath, args, { cwd: options.location ?? process.cwd() });
+  const match = await child.waitFor(/successfully listens on (http:\/\/\S+)/, "Azurite", STARTUP_TIMEOUT_MS);
   return {
-    blobEndpoint,
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${blobEndpoint};`,
-    stop: () => stopChild(child),
+    blobEndpoint: `${match[1] as string}/${AZURITE_ACCOUNT}`,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${match[1] as string}/${AZURITE_ACCOUNT};`,
+    stop: () => child.stop(),
   };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(timer);
 }

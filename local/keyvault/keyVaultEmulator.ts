@@ -335,7 +335,10 @@ export class KeyVaultEmulator {
       case "getSecretVersions": {
         const max = parseMaxResults(url.searchParams.get("maxresults"));
         const after = decodeSkipToken(url.searchParams.get("$skiptoken"));
-        const secret = store.versionsOf(name);
+        // A secret that does not exist has no versions: the service answers 200 with an empty list, not 404
+        // (azure-sdk-for-js keyvault-secrets recording `can list secret versions (non existing)`).
+        const secret = store.versionsOfOrNone(name);
+        if (!secret) return ok({ value: [], nextLink: null });
         // The service lists versions in the order of their ids, not of creation (seen by lowkey-vault #467).
         const sorted = [...secret.versions].sort((a, b) => (a.version < b.version ? -1 : 1));
         const rest = after === undefined ? sorted : sorted.filter((v) => v.version > after);
@@ -415,12 +418,10 @@ export function routeOf(method: string, pathname: string): Route {
   const segments = pathname.split("/").slice(1).map(decodeURIComponent);
   while (segments.length > 0 && segments.at(-1) === "") segments.pop();
   const [collection, name, third, ...rest] = segments;
+  // The service's text (azure-sdk-for-js keyvault-secrets recording `cannot create a secret with an empty name`:
+  // PUT /secrets/ answers 405 {"code":"MethodNotAllowed","message":"HTTP PUT not allowed"}).
   const notAllowed = (): KeyVaultError =>
-    new KeyVaultError(
-      405,
-      "MethodNotAllowed",
-      `The requested method ${method} is not allowed for ${pathname}.`,
-    );
+    new KeyVaultError(405, "MethodNotAllowed", `HTTP ${method} not allowed`);
   if (rest.length > 0 || !collection) throw notFound(pathname);
   if (collection === "secrets") {
     if (name === undefined) {

@@ -73,6 +73,20 @@ export function purgeProtected(): KeyVaultError {
   );
 }
 
+/**
+ * A value over the 25 KB limit (Key Vault docs, About Azure Key Vault secrets). The text is the service's as
+ * Azure CLI users quote it (Azure/azure-cli#5639: "Secret is beyond the maximum permitted length of 25600
+ * characters."); the inner error code SecretTooLarge is the service's.
+ */
+export function secretTooLarge(maxBytes: number): KeyVaultError {
+  return new KeyVaultError(
+    400,
+    "BadParameter",
+    `Secret is beyond the maximum permitted length of ${maxBytes} characters.`,
+    "SecretTooLarge",
+  );
+}
+
 export function badParameter(message: string): KeyVaultError {
   return new KeyVaultError(400, "BadParameter", message);
 }

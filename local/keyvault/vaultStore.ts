@@ -7,6 +7,7 @@ import {
   purgeProtected,
   secretDisabled,
   secretNotFound,
+  secretTooLarge,
 } from "./keyVaultError.js";
 import { SortedKeys } from "./sortedKeys.js";
 
@@ -83,7 +84,8 @@ const NAME_PATTERN = /^[0-9a-zA-Z-]{1,127}$/;
 export const MAX_VALUE_BYTES = 25 * 1024;
 export const MAX_TAGS = 15;
 export const MAX_TAG_NAME = 512;
-export const MAX_TAG_VALUE = 256;
+export const MAX_TAG_VALUE = 512;
+export const MAX_CONTENT_TYPE = 255;
 
 /**
  * The secrets of one vault and the service's rules for them: versions, soft delete, recovery, purge,
@@ -113,6 +115,7 @@ export class VaultStore {
   set(name: string, input: SetSecretInput): { secret: StoredSecret; version: StoredVersion } {
     VaultStore.validateName(name);
     validateValue(input.value);
+    validateContentType(input.contentType);
     validateTags(input.tags);
     const key = name.toLowerCase();
     if (this.deleted.has(key)) throw deletedButRecoverable(name);
@@ -151,6 +154,7 @@ export class VaultStore {
     version: string | undefined,
     input: UpdateInput,
   ): { secret: StoredSecret; version: StoredVersion } {
+    validateContentType(input.contentType);
     validateTags(input.tags);
     const found = this.find(name, version);
     const v = found.version;
@@ -178,6 +182,11 @@ export class VaultStore {
 
   deletedPage(afterKey: string | undefined, count: number): StoredSecret[] {
     return this.deletedKeys.page(afterKey, count).map((k) => this.deleted.get(k) as StoredSecret);
+  }
+
+  /** The live secret of that name, or undefined. */
+  versionsOfOrNone(name: string): StoredSecret | undefined {
+    return this.live.get(name.toLowerCase());
   }
 
   versionsOf(name: string): StoredSecret {
@@ -209,7 +218,10 @@ export class VaultStore {
 
   recover(name: string): StoredSecret {
     const key = name.toLowerCase();
-    const secret = this.getDeleted(name);
+    const secret = this.deleted.get(key);
+    // Recovering what is not deleted answers the generic SecretNotFound text, not getDeleted's "Deleted Secret
+    // not found" (azure-sdk-for-js keyvault-secrets recording `can recover a deleted secret (non existing)`).
+    if (!secret) throw secretNotFound(name);
     delete secret.deletedDate;
     delete secret.scheduledPurgeDate;
     this.deleted.delete(key);
@@ -314,18 +326,21 @@ function setOptional(v: StoredVersion, field: "nbf" | "exp", value: number | nul
 }
 
 function validateValue(value: string): void {
-  if (Buffer.byteLength(value, "utf8") > MAX_VALUE_BYTES) {
-    // Limit: 25 KB per secret value (Key Vault service limits). Message text is ours.
-    throw badParameter(
-      `The secret value is larger than the maximum allowed size of ${MAX_VALUE_BYTES} bytes.`,
-    );
-  }
+  if (Buffer.byteLength(value, "utf8") > MAX_VALUE_BYTES) throw secretTooLarge(MAX_VALUE_BYTES);
+}
+
+function validateContentType(contentType: string | undefined): void {
+  // Limit: "The maximum length of this field is 255 characters" (Key Vault docs, About Azure Key Vault
+  // secrets, contentType). Message text is ours.
+  if (contentType !== undefined && contentType.length > MAX_CONTENT_TYPE)
+    throw badParameter(`The content type is longer than ${MAX_CONTENT_TYPE} characters.`);
 }
 
 function validateTags(tags: Record<string, string> | undefined): void {
   if (!tags) return;
   const entries = Object.entries(tags);
-  // Limits: 15 tags, names up to 512 and values up to 256 characters (Key Vault service limits).
+  // Limits: 15 tags, names and values up to 512 characters each (Key Vault docs, Azure Key Vault service
+  // limits, "Resource type: vault" tags). Message texts are ours.
   if (entries.length > MAX_TAGS)
     throw badParameter(`Too many tags: ${entries.length}. The maximum is ${MAX_TAGS}.`);
   for (const [k, v] of entries) {
@@ -351,7 +366,13 @@ function stripEventState(secret: StoredSecret): StoredSecret {
 }
 
 function parseBackup(blob: string): StoredSecret {
-  const bad = badParameter("Backup blob contains invalid or corrupt version.");
+  // The service's code for it is the phrase "Malformed backup blob" (azure-sdk-for-js keyvault-secrets recording
+  // `can restore a secret (Malformed Backup Bytes)`: 400 {"code":"Malformed backup blob","message":...}).
+  const bad = new KeyVaultError(
+    400,
+    "Malformed backup blob",
+    "Backup blob contains invalid or corrupt version.",
+  );
   let text: string;
   try {
     text = Buffer.from(blob, "base64url").toString("utf8");

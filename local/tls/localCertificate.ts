@@ -1,5 +1,5 @@
 import { link, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
-import { X509Certificate } from "node:crypto";
+import { randomUUID, X509Certificate } from "node:crypto";
 import path from "node:path";
 import { generate } from "selfsigned";
 
@@ -31,7 +31,7 @@ export async function ensureLocalCertificate(dir: string): Promise<LocalCertific
   }
   if (!bundle) {
     const made = await makeCertificate();
-    const tmp = `${bundlePath}.${process.pid}.${Date.now()}.tmp`;
+    const tmp = uniqueTemp(bundlePath);
     await writeFile(tmp, JSON.stringify(made), { mode: 0o600 });
     try {
       await link(tmp, bundlePath);
@@ -46,11 +46,20 @@ export async function ensureLocalCertificate(dir: string): Promise<LocalCertific
   const caCertPath = path.join(dir, CA_FILE);
   const current = await readFile(caCertPath, "utf8").catch(() => "");
   if (current !== bundle.cert) {
-    const tmp = `${caCertPath}.${process.pid}.${Date.now()}.tmp`;
+    const tmp = uniqueTemp(caCertPath);
     await writeFile(tmp, bundle.cert, { mode: 0o644 });
     await rename(tmp, caCertPath);
   }
   return { cert: bundle.cert, key: bundle.key, caCertPath };
+}
+
+/**
+ * A temporary name no other writer uses. Process id and time were not enough: emulators started together in
+ * one process (Promise.all) wrote and renamed the same temporary file in the same millisecond, and the second
+ * rename failed with ENOENT.
+ */
+function uniqueTemp(file: string): string {
+  return `${file}.${process.pid}.${randomUUID()}.tmp`;
 }
 
 async function makeCertificate(): Promise<{ cert: string; key: string }> {

@@ -9,7 +9,9 @@ import { describe, expect, it } from "vitest";
 describe("function bundle", () => {
   // Built into a folder of its own: other tests build dist/ at the same time.
   const out = mkdtempSync(path.join(os.tmpdir(), "bundle-"));
-  const build = spawnSync(process.execPath, ["scripts/build.mjs", "--out", out], { encoding: "utf8" });
+  const build = spawnSync(process.execPath, ["scripts/build.mjs", "--out", out, "--meta"], {
+    encoding: "utf8",
+  });
   const meta = JSON.parse(readFileSync(path.join(out, "meta.json"), "utf8")) as {
     inputs: Record<string, unknown>;
     outputs: Record<string, { inputs: Record<string, unknown>; entryPoint?: string }>;

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
  * role definition IDs against the built-in roles they claim to be, the least privilege of each assignment,
  * the Event Grid subscription's types, filter, retries and dead-lettering, the app's settings against the
  * ones the code reads, and every parameter against the README. What this does not check: Bicep syntax and
- * types, ARM API versions, or that Azure accepts the deployment (that takes `az bicep build` / `azd provision`).
+ * types, that each API version exists, or that Azure accepts the deployment (that takes `az bicep build` / `azd provision`).
  */
 const read = (p: string): string => readFileSync(path.join("infra", p), "utf8");
 const main = read("main.bicep");
@@ -81,6 +81,10 @@ describe("deployment templates (checked as text)", () => {
   it("deploys a Flex Consumption Node 22 app with a user-assigned identity and no shared keys", () => {
     expect(app).toContain("sku: { name: 'FC1', tier: 'FlexConsumption' }");
     expect(app).toContain("runtime: { name: 'node', version: '22' }");
+    // The runtime the template deploys is the floor package.json's engines names (and the suite runs on).
+    const engines = (JSON.parse(readFileSync("package.json", "utf8")) as { engines: { node: string } })
+      .engines;
+    expect(engines.node).toMatch(/^\^22\./);
     expect(app).toContain("type: 'UserAssigned'");
     expect(app).toContain("allowSharedKeyAccess: false");
     expect(app).toContain("disableLocalAuth: true");
@@ -109,6 +113,28 @@ describe("deployment templates (checked as text)", () => {
       "AZURE_CLIENT_ID",
     ])
       expect(set).toContain(needed);
+  });
+
+  it("uses current, stable API versions: none in preview, Key Vault's not retired", () => {
+    const versions = [...all.matchAll(/'([\w.]+\/[\w/]+)@([\w-]+)'/g)].map((m) => ({
+      type: m[1] as string,
+      version: m[2] as string,
+    }));
+    expect(versions.length).toBeGreaterThanOrEqual(20);
+    expect(versions.filter((v) => v.version.includes("preview"))).toEqual([]);
+    // Key Vault's control-plane API versions before 2026-02-01 retire on 2027-02-27 (Azure Updates, Key Vault
+    // API version retirement); no other resource here uses one older than 2024 except the roles (2022-04-01) and
+    // Application Insights components (2020-02-02), which are the newest stable versions of those types.
+    for (const v of versions) {
+      const floor = v.type.startsWith("Microsoft.KeyVault/")
+        ? "2026-02-01"
+        : v.type === "Microsoft.Authorization/roleAssignments"
+          ? "2022-04-01"
+          : v.type === "Microsoft.Insights/components"
+            ? "2020-02-02"
+            : "2023-08-01";
+      expect(v.version >= floor, `${v.type}@${v.version}`).toBe(true);
+    }
   });
 
   it("documents every parameter of main.bicep in the README", () => {

@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -15,10 +14,12 @@ import {
   type ReportSummary,
 } from "../../src/sweep/complianceReport.js";
 import { HtmlReportWriter } from "../../src/sweep/htmlReportWriter.js";
+import { unpackNpmChromium, type NpmChromium } from "../helpers/npmChromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const DAY = 86_400_000;
 let browser: Browser;
+/** The browser comes from the npm registry (devDependency @sparticuz/chromium): no system Chromium needed. */
+let npmChromium: NpmChromium | undefined;
 let server: Server;
 let url = "";
 let html = "";
@@ -74,16 +75,15 @@ async function buildReport(): Promise<string> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: apt-get install chromium (as .ci/run does)`);
   html = await buildReport();
   server = createServer((_req, res) =>
     res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(html),
   );
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/report.html`;
+  npmChromium = await unpackNpmChromium();
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: npmChromium.executablePath,
     args: [
       "--headless",
       "--no-sandbox",
@@ -99,6 +99,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   server?.close();
+  await npmChromium?.remove();
 });
 
 describe("HTML compliance report in a real Chromium", () => {

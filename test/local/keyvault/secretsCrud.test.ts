@@ -102,6 +102,13 @@ describe("Key Vault emulator: secrets through the real SecretClient", () => {
     expect(badName.statusCode).toBe(400);
     expect(badName.code).toBe("BadParameter");
     expect(badName.message).toContain("invalid name: bad_name");
+    // Recording `cannot create a secret with an empty name`: the SDK sends PUT /secrets/, the service says 405.
+    const noName = await restError(client.setSecret("", "x"));
+    expect(noName).toMatchObject({
+      statusCode: 405,
+      code: "MethodNotAllowed",
+      message: "HTTP PUT not allowed",
+    });
     const tooLongName = await restError(client.setSecret("a".repeat(128), "x"));
     expect(tooLongName.statusCode).toBe(400);
 
@@ -109,21 +116,27 @@ describe("Key Vault emulator: secrets through the real SecretClient", () => {
     const tooMany = await restError(client.setSecret("tagged", "x", { tags }));
     expect(tooMany.statusCode).toBe(400);
     expect(tooMany.message).toContain("Too many tags");
-    const longValue = await restError(client.setSecret("tagged", "x", { tags: { k: "v".repeat(257) } }));
+    const longValue = await restError(client.setSecret("tagged", "x", { tags: { k: "v".repeat(513) } }));
     expect(longValue.statusCode).toBe(400);
+    const longType = await restError(client.setSecret("tagged", "x", { contentType: "t".repeat(256) }));
+    expect(longType.statusCode).toBe(400);
+    expect(longType.message).toContain("255");
     const longTagName = await restError(
       client.setSecret("tagged", "x", { tags: { ["k".repeat(513)]: "v" } }),
     );
     expect(longTagName.statusCode).toBe(400);
     const big = await restError(client.setSecret("tagged", "x".repeat(25 * 1024 + 1)));
     expect(big.statusCode).toBe(400);
-    expect(big.message).toContain("25600 bytes");
+    expect(big.code).toBe("BadParameter");
+    expect(big.message).toBe("Secret is beyond the maximum permitted length of 25600 characters.");
+    expect(JSON.stringify(big.details)).toMatch(/"inner[eE]rror":\{"code":"SecretTooLarge"\}/);
     expect((await restError(client.getSecret("tagged"))).statusCode).toBe(404);
 
     // The limits themselves are allowed.
     const atLimit = await client.setSecret("tagged", "x".repeat(25 * 1024), {
+      contentType: "t".repeat(255),
       tags: Object.fromEntries(
-        Array.from({ length: 15 }, (_, i) => [`${"k".repeat(500)}${i}`, "v".repeat(256)]),
+        Array.from({ length: 15 }, (_, i) => [`${"k".repeat(500)}${i}`, "v".repeat(512)]),
       ),
     });
     expect(Object.keys(atLimit.properties.tags ?? {})).toHaveLength(15);

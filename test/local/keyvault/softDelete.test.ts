@@ -95,7 +95,20 @@ describe("Key Vault emulator: soft delete, recovery, purge, backup and restore",
     const conflict = await restError(target.restoreSecretBackup(blob as Uint8Array));
     expect(conflict.statusCode).toBe(409);
     const corrupt = await restError(target.restoreSecretBackup(new Uint8Array([1, 2, 3])));
-    expect(corrupt.statusCode).toBe(400);
+    // As recorded from the service (azure-sdk-for-js recording `can restore a secret (Malformed Backup Bytes)`).
+    expect(corrupt).toMatchObject({
+      statusCode: 400,
+      code: "Malformed backup blob",
+      message: "Backup blob contains invalid or corrupt version.",
+    });
+    // Recording `can recover a deleted secret (non existing)`: the generic SecretNotFound text.
+    const recoverMissing = await restError(
+      target.beginRecoverDeletedSecret("never-deleted").then((p) => p.pollUntilDone()),
+    );
+    expect(recoverMissing).toMatchObject({ statusCode: 404, code: "SecretNotFound" });
+    expect(recoverMissing.message).toMatch(
+      /^A secret with \(name\/id\) never-deleted was not found in this key vault\./,
+    );
     expect((await restError(source.backupSecret("never-existed"))).statusCode).toBe(404);
   });
 });
