@@ -118,7 +118,7 @@ describe("POST /api/secrets/{name}/rotate", () => {
   });
 
   it("401 and 403 by app role when App Service Authentication is required", async () => {
-    useSettings(stack.env, { HTTP_REQUIRED_ROLE: "Rotator.Rotate" });
+    useSettings(stack.env, { HTTP_REQUIRED_ROLE: "Rotator.Rotate", WEBSITE_AUTH_ENABLED: "True" });
     expect((await call("api-key", { body: { dryRun: true } })).status).toBe(401);
     expect(
       (
@@ -144,7 +144,18 @@ describe("POST /api/secrets/{name}/rotate", () => {
         })
       ).status,
     ).toBe(200);
-    useSettings(stack.env);
+    useSettings(stack.env, { HTTP_REQUIRED_ROLE: undefined, WEBSITE_AUTH_ENABLED: undefined });
+  });
+
+  it("refuses to run (500, configuration) with a required role but App Service Authentication off", async () => {
+    useSettings(stack.env, { HTTP_REQUIRED_ROLE: "Rotator.Rotate", WEBSITE_AUTH_ENABLED: undefined });
+    const forged = await call("api-key", {
+      body: { force: true },
+      headers: { "x-ms-client-principal": principalHeader(["Rotator.Rotate"]) },
+    });
+    useSettings(stack.env, { HTTP_REQUIRED_ROLE: undefined });
+    expect(forged.status).toBe(500);
+    expect((forged.body.problems as string[]).join("\n")).toContain("WEBSITE_AUTH_ENABLED");
   });
 
   it("500 naming every bad setting when the app is not configured", async () => {
