@@ -18,9 +18,7 @@ export function demoTargets(arm: ArmEmulator, graph: GraphEmulator): DemoTargets
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/Microsoft.Storage/storageAccounts/demostorage";
   const found = arm.resources.get(storageId.toLowerCase());
   const storage =
-    found?.kind === "storage"
-      ? (found as DemoTargets["storage"])
-      : arm.addStorageAccount("demostorage");
+    found?.kind === "storage" ? (found as DemoTargets["storage"]) : arm.addStorageAccount("demostorage");
   const app =
     [...graph.applications.values()].find((a) => a.displayName === "demo-app") ??
     graph.addApplication("demo-app");
