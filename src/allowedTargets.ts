@@ -91,7 +91,7 @@ export function isTargetAllowed(
 
 const AZURE_SQL_HOST = /\.database\.(windows\.net|chinacloudapi\.cn|usgovcloudapi\.net)$/i;
 
-/** A host the app's own Azure SQL token may go to: Azure SQL's, or loopback (tests, the local stack). */
+/** A host the app's own Azure SQL token may go to: Azure SQL's own names, in every cloud. */
 export function isAzureSqlHost(host: string): boolean {
   return AZURE_SQL_HOST.test(host);
 }

@@ -1,6 +1,6 @@
 import { isAzureSqlHost, isTargetAllowed, type AllowedTarget } from "../allowedTargets.js";
 import { RotationError } from "../errors.js";
-import { adminLoginName, isLoopbackHost } from "../rotators/targetTags.js";
+import { adminLoginName } from "../rotators/targetTags.js";
 import type { RotatorContext, TargetBinding } from "../rotators/rotator.js";
 import type { RotationPlan } from "./rotationPlan.js";
 
@@ -44,7 +44,7 @@ export async function authorizeBinding(plan: RotationPlan, authority: BindingAut
   }
   if (binding.entraTokenHost !== undefined) {
     const host = binding.entraTokenHost;
-    if (!isAzureSqlHost(host) && !isLoopbackHost(host))
+    if (!isAzureSqlHost(host))
       throw refused(
         `secret '${secret}': AdminAuth=entra would send the app's Azure SQL token to '${host}', which is not an Azure SQL host (*.database.windows.net); use AdminSecretName for other servers`,
       );
