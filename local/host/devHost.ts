@@ -17,6 +17,8 @@ export interface DevHostOptions {
   onLog?: (functionName: string, level: LogLevel, message: string) => void;
   /** Start timers on their schedules (npm start); tests trigger them through the admin endpoint instead. */
   runTimers?: boolean;
+  /** Request bodies beyond this get 413 (the Functions host's limit, 100 MB, by default; tests: small). */
+  maxBodyBytes?: number;
 }
 
 interface HttpRoute {
@@ -170,7 +172,7 @@ export class DevHost {
       if (!same(given, this.options.keys.functionKey) && !same(given, this.options.keys.masterKey))
         return send(res, 401, undefined);
     }
-    const body = await readBody(req);
+    const body = await readBody(req, this.options.maxBodyBytes);
     const request = new HttpRequest({
       method,
       url: url.toString(),
@@ -325,12 +327,12 @@ async function writeResult(res: ServerResponse, result: HttpResponseInit | HttpR
   res.writeHead(result.status ?? 200, headers).end(body);
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+async function readBody(req: IncomingMessage, max = MAX_BODY): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > MAX_BODY) throw new BodyTooLarge("request body too large");
+    if (size > max) throw new BodyTooLarge("request body too large");
     chunks.push(c as Buffer);
   }
   return Buffer.concat(chunks);
