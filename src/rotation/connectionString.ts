@@ -123,7 +123,8 @@ function rawLength(text: string, start: number, end: number): number {
 
 /** A value as it must be written: as it is when nothing in it needs quoting, else in the quote it had (or `"`). */
 export function encodeConnectionStringValue(value: string, quote?: ConnectionStringPart["quote"]): string {
-  if (quote === undefined && !/[;"'{}]|^\s|\s$/.test(value) && value !== "") return value;
+  // A leading '=' would join the key's '=' into '==', which a reader takes for an '=' inside the key.
+  if (quote === undefined && !/[;"'{}]|^[\s=]|\s$/.test(value) && value !== "") return value;
   const q = quote ?? '"';
   const close = CLOSE[q];
   return `${q}${value.replaceAll(close, close + close)}${close}`;

@@ -58,6 +58,19 @@ describe("connection strings by their grammar", () => {
           expect(ours).toEqual(Object.fromEntries(pairs.map(([k, v]) => [k.toLowerCase(), v])));
         },
       ),
+      {
+        numRuns: 1000,
+        examples: [
+          [[["Key", "=("]]],
+          [[["Key", " x"]]],
+          [
+            [
+              ["Key", 'a;"b'],
+              ["Other", "{c}"],
+            ],
+          ],
+        ],
+      },
     );
   });
 });
