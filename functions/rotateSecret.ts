@@ -4,8 +4,10 @@ import { rotatorApp } from "../src/runtime.js";
 import { checkRole } from "../src/triggers/clientPrincipal.js";
 import { outcomeResponse } from "../src/triggers/outcomeResponse.js";
 import { problem } from "../src/triggers/problemDetails.js";
-import { parseRotateRequest } from "../src/triggers/rotateRequest.js";
+import { MAX_ROTATE_BODY_BYTES, parseRotateRequest } from "../src/triggers/rotateRequest.js";
 import { register } from "./functionDefinition.js";
+
+const TITLES = { 400: "Bad request", 413: "Content too large", 415: "Unsupported media type" } as const;
 
 /** `POST /api/secrets/{name}/rotate`: on-demand rotation. Body or query: `vault`, `dryRun`, `force`. */
 export async function rotateSecret(
@@ -29,13 +31,16 @@ export async function rotateSecret(
   }
   const role = checkRole(request.headers.get("x-ms-client-principal"), app.config.httpRequiredRole);
   if (!role.ok) return problem(role.status, role.status === 401 ? "Unauthorized" : "Forbidden", role.detail);
-  const parsed = parseRotateRequest(
-    app.config,
-    request.params.name,
-    new URL(request.url).searchParams,
-    await request.text(),
-  );
-  if (!parsed.ok) return problem(400, "Bad request", parsed.detail);
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_ROTATE_BODY_BYTES)
+    return problem(413, TITLES[413], `the body is larger than ${MAX_ROTATE_BODY_BYTES} bytes`);
+  const parsed = parseRotateRequest(app.config, {
+    name: request.params.name,
+    url: request.url,
+    contentType: request.headers.get("content-type"),
+    body: await request.text(),
+  });
+  if (!parsed.ok) return problem(parsed.status, TITLES[parsed.status], parsed.detail);
   const { vault, secret, dryRun, force } = parsed.value;
   const outcome = await app.engine.rotate({ vault: vault.name, secret, trigger: "http", dryRun, force });
   context.log(`rotate ${vault.name}/${secret}${dryRun ? " (dry run)" : ""}: ${outcome.status}`);

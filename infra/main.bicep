@@ -19,8 +19,14 @@ param vaults array
 @description('NCRONTAB schedule of the compliance sweep.')
 param sweepSchedule string = '0 0 3 * * *'
 
-@description('App role the HTTP API requires when App Service Authentication is on; empty for function keys only.')
+@description('App role the HTTP API requires; when set, App Service Authentication (Entra ID, authClientId) is turned on. Empty for function keys only.')
 param httpRequiredRole string = ''
+
+@description('Client id of the Entra app registration App Service Authentication validates callers against; required with httpRequiredRole.')
+param authClientId string = ''
+
+@description('More targets secrets may be bound to (AKV_ROTATOR_ALLOWED_TARGETS entries: host:port patterns, applications/{objectId}, ARM scopes); the resource IDs above are always included.')
+param allowedTargets array = []
 
 @description('Storage accounts whose keys the storage-key rotator regenerates (resource IDs).')
 param storageAccountIds array = []
@@ -62,6 +68,9 @@ module app 'modules/functionApp.bicep' = {
     keyVaultUris: join(map(vaults, v => '${v.name}=https://${v.name}${environment().suffixes.keyvaultDns}'), ',')
     sweepSchedule: sweepSchedule
     httpRequiredRole: httpRequiredRole
+    authClientId: authClientId
+    // The resources the app gets roles on are the ones secrets may be bound to, plus what the operator adds.
+    allowedTargets: join(concat(storageAccountIds, sqlServerIds, cosmosAccountIds, redisCacheIds, allowedTargets), ',')
     virtualNetworkSubnetId: virtualNetworkSubnetId
   }
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { parseAllowedTargets, type AllowedTarget } from "./allowedTargets.js";
 import { ConfigurationError } from "./errors.js";
 import { isLoopbackHost } from "./rotators/targetTags.js";
 
@@ -33,6 +34,8 @@ export interface AppConfig {
   sweepSchedule: string;
   sweepConcurrency: number;
   httpRequiredRole?: string;
+  /** The targets secrets may be bound to (security model): nothing is allowed when empty. */
+  allowedTargets: AllowedTarget[];
   /** Azure Resource Manager, for targets rotated through the management plane (SQL admin, keys). */
   armEndpoint: string;
   /** Microsoft Graph, for Entra application secrets. */
@@ -59,7 +62,10 @@ export const SETTINGS = {
   LEASE_SECONDS: "blob lease duration, 15-60 (30)",
   SWEEP_SCHEDULE: "NCRONTAB schedule of the compliance sweep (0 0 3 * * *)",
   SWEEP_CONCURRENCY: "rotations the sweep runs at once, 1-32 (4)",
-  HTTP_REQUIRED_ROLE: "app role the caller must hold when App Service Authentication is on (optional)",
+  HTTP_REQUIRED_ROLE:
+    "app role the caller must hold; needs App Service Authentication on (WEBSITE_AUTH_ENABLED=True) or the app refuses to start (optional)",
+  AKV_ROTATOR_ALLOWED_TARGETS:
+    "targets secrets may be bound to: `[vault=]` ARM scopes, host:port patterns, applications/{objectId}; none when empty (see Security model)",
   ARM_ENDPOINT: "Azure Resource Manager endpoint for management-plane targets (https://management.azure.com)",
   GRAPH_ENDPOINT: "Microsoft Graph endpoint for Entra application secrets (https://graph.microsoft.com)",
   ENTRA_AUTHORITY_HOST:
@@ -261,6 +267,12 @@ export function loadConfig(
     );
   }
   const httpRequiredRole = env.HTTP_REQUIRED_ROLE?.trim() || undefined;
+  // x-ms-client-principal is only trustworthy when the platform's authentication sets it and strips a client's.
+  if (httpRequiredRole && env.WEBSITE_AUTH_ENABLED?.trim().toLowerCase() !== "true")
+    problems.push(
+      "HTTP_REQUIRED_ROLE is set but App Service Authentication is not on (WEBSITE_AUTH_ENABLED is not True): the caller's role could be forged",
+    );
+  const allowedTargets = parseAllowedTargets(env.AKV_ROTATOR_ALLOWED_TARGETS, problems);
   const armEndpoint = serviceEndpoint(
     env,
     "ARM_ENDPOINT",
@@ -297,6 +309,7 @@ export function loadConfig(
     sweepSchedule,
     sweepConcurrency: wholeNumber(env, "SWEEP_CONCURRENCY", 4, 1, 32, problems),
     ...(httpRequiredRole ? { httpRequiredRole } : {}),
+    allowedTargets,
     armEndpoint,
     graphEndpoint,
     authorityHost,

@@ -5,6 +5,8 @@ param suffix string
 param keyVaultUris string
 param sweepSchedule string
 param httpRequiredRole string
+param authClientId string
+param allowedTargets string
 param virtualNetworkSubnetId string
 
 // Built-in role definition IDs (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles).
@@ -150,12 +152,39 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         { name: 'AUDIT_TOPIC_ENDPOINT', value: auditTopic.properties.endpoint }
         { name: 'SWEEP_SCHEDULE', value: sweepSchedule }
         { name: 'HTTP_REQUIRED_ROLE', value: httpRequiredRole }
+        { name: 'AKV_ROTATOR_ALLOWED_TARGETS', value: allowedTargets }
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identity.properties.clientId};Authorization=AAD' }
       ]
     }
   }
   dependsOn: [storageRole]
+}
+
+// With an app role required, App Service Authentication vouches for callers: it validates their Entra token,
+// sets x-ms-client-principal and strips any a client sends (and sets WEBSITE_AUTH_ENABLED=True, which the app
+// checks before trusting the header). Event Grid's webhook keeps its system key.
+resource authSettings 'Microsoft.Web/sites/config@2024-11-01' = if (!empty(httpRequiredRole)) {
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+      excludedPaths: ['/runtime/webhooks/eventgrid']
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: authClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: { allowedAudiences: ['api://${authClientId}', authClientId] }
+      }
+    }
+  }
 }
 
 output functionAppName string = functionApp.name

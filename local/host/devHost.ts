@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { randomUUID, timingSafeEqual } from "node:crypto";
+import type { Duplex } from "node:stream";
 import functionsPackage from "@azure/functions";
 import type { HttpResponseInit, LogLevel, Timer } from "@azure/functions";
 import { Cron } from "croner";
@@ -16,6 +17,8 @@ export interface DevHostOptions {
   onLog?: (functionName: string, level: LogLevel, message: string) => void;
   /** Start timers on their schedules (npm start); tests trigger them through the admin endpoint instead. */
   runTimers?: boolean;
+  /** Request bodies beyond this get 413 (the Functions host's limit, 100 MB, by default; tests: small). */
+  maxBodyBytes?: number;
 }
 
 interface HttpRoute {
@@ -29,7 +32,10 @@ const { HttpRequest, HttpResponse, InvocationContext } = functionsPackage;
 type InvocationContext = InstanceType<typeof InvocationContext>;
 type HttpResponse = InstanceType<typeof HttpResponse>;
 
-const MAX_BODY = 4 * 1024 * 1024;
+/** The Functions host's request length limit (100 MB, "Azure Functions HTTP trigger" docs, Limits); 413 beyond. */
+const MAX_BODY = 100 * 1024 * 1024;
+
+class BodyTooLarge extends Error {}
 
 /**
  * Serves the app's functions on loopback the way the Functions host does: `/api/<route>` with function
@@ -70,10 +76,21 @@ export class DevHost {
   async start(): Promise<this> {
     const server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
+        if (error instanceof BodyTooLarge) {
+          if (!res.headersSent) send(res, 413, undefined);
+          req.resume();
+          return;
+        }
         this.options.onLog?.("host", "error", `unhandled: ${String((error as Error)?.stack ?? error)}`);
         if (!res.headersSent) res.writeHead(500).end();
       });
     });
+    // Node drops a CONNECT (or Upgrade) request's socket when no one listens for it; the host answers it.
+    const refuse = (_req: IncomingMessage, socket: Duplex): void => {
+      socket.end("HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    };
+    server.on("connect", refuse);
+    server.on("upgrade", refuse);
     this.listening = await listenOnLoopback(server, this.options.port ?? 7071);
     this.server = server;
     this.baseUrl = `http://127.0.0.1:${this.listening.port}`;
@@ -143,7 +160,9 @@ export class DevHost {
   }
 
   private async http(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
-    const path = decodeURIComponent(url.pathname.slice("/api/".length));
+    // Routes match the path as received; parameters are decoded once, and an escape that is not one stays
+    // as it is (ASP.NET Core's routing does both): never twice, so %2568 reaches the function as %68.
+    const path = url.pathname.slice("/api/".length);
     const matches = this.routes.map((r) => ({ r, m: r.pattern.exec(path) })).filter((x) => x.m);
     const hit = matches.find((x) => (x.r.def.options.methods ?? ["GET", "POST"]).includes(method as never));
     if (!hit) return send(res, matches.length > 0 ? 405 : 404, undefined);
@@ -153,7 +172,7 @@ export class DevHost {
       if (!same(given, this.options.keys.functionKey) && !same(given, this.options.keys.masterKey))
         return send(res, 401, undefined);
     }
-    const body = await readBody(req);
+    const body = await readBody(req, this.options.maxBodyBytes);
     const request = new HttpRequest({
       method,
       url: url.toString(),
@@ -164,7 +183,7 @@ export class DevHost {
       ),
       query: Object.fromEntries(url.searchParams),
       params: Object.fromEntries(
-        params.map((p, i) => [p, decodeURIComponent((hit.m as RegExpExecArray)[i + 1] ?? "")]),
+        params.map((p, i) => [p, decodeOnce((hit.m as RegExpExecArray)[i + 1] ?? "")]),
       ),
       body: { bytes: body },
     });
@@ -238,7 +257,7 @@ export class DevHost {
     if (req.method !== "POST") return send(res, 405, undefined);
     if (!same(String(req.headers["x-functions-key"] ?? ""), this.options.keys.masterKey))
       return send(res, 401, undefined);
-    const name = decodeURIComponent(url.pathname.slice("/admin/functions/".length));
+    const name = decodeOnce(url.pathname.slice("/admin/functions/".length));
     const def = this.options.functions.find((f) => f.name === name);
     if (!def || def.trigger !== "timer") return send(res, 404, { error: `no timer function '${name}'` });
     await readBody(req);
@@ -262,6 +281,14 @@ function compileRoute(def: Extract<FunctionDefinition, { trigger: "http" }>): Ht
     })
     .join("/");
   return { def, pattern: new RegExp(`^${source}$`, "i"), params };
+}
+
+function decodeOnce(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 function same(given: string, expected: string): boolean {
@@ -300,12 +327,12 @@ async function writeResult(res: ServerResponse, result: HttpResponseInit | HttpR
   res.writeHead(result.status ?? 200, headers).end(body);
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+async function readBody(req: IncomingMessage, max = MAX_BODY): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > MAX_BODY) throw new Error("request body too large");
+    if (size > max) throw new BodyTooLarge("request body too large");
     chunks.push(c as Buffer);
   }
   return Buffer.concat(chunks);

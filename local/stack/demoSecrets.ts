@@ -7,6 +7,36 @@ import type { RunningPostgres } from "../postgres/startPostgres.js";
 
 const DAY = 86_400_000;
 
+/** The demo's targets in the ARM and Graph emulators: made on the first run, found again on later ones. */
+export interface DemoTargets {
+  storage: ReturnType<ArmEmulator["addStorageAccount"]>;
+  app: ReturnType<GraphEmulator["addApplication"]>;
+}
+
+export function demoTargets(arm: ArmEmulator, graph: GraphEmulator): DemoTargets {
+  const storageId =
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/Microsoft.Storage/storageAccounts/demostorage";
+  const found = arm.resources.get(storageId.toLowerCase());
+  const storage =
+    found?.kind === "storage" ? (found as DemoTargets["storage"]) : arm.addStorageAccount("demostorage");
+  const app =
+    [...graph.applications.values()].find((a) => a.displayName === "demo-app") ??
+    graph.addApplication("demo-app");
+  return { storage, app };
+}
+
+/**
+ * What the demo allows secrets of its vault to be bound to (AKV_ROTATOR_ALLOWED_TARGETS), as an operator
+ * would: its PostgreSQL server, its storage account and its Entra application, nothing else.
+ */
+export function demoAllowedTargets(postgres: RunningPostgres, targets: DemoTargets): string {
+  return [
+    `demo=${postgres.host}:${postgres.port}`,
+    `demo=${targets.storage.id}`,
+    `demo=applications/${targets.app.id}`,
+  ].join(",");
+}
+
 /**
  * The demo secrets of the local stack's first run: a PostgreSQL login expiring tomorrow, an API key, a
  * storage account key and an Entra application's client secret expiring within days (all rotated within
@@ -16,8 +46,8 @@ const DAY = 86_400_000;
 export async function seedDemoSecrets(
   kv: SecretClient,
   postgres: RunningPostgres,
-  arm: ArmEmulator,
   graph: GraphEmulator,
+  targets: DemoTargets,
 ): Promise<string[]> {
   const appPassword = `Demo-${randomBytes(12).toString("base64url")}`;
   const client = new pg.Client({
@@ -49,12 +79,11 @@ export async function seedDemoSecrets(
     tags: { RotatorType: "random", ValidityPeriodDays: "90" },
     expiresOn: new Date(now + 3 * DAY),
   });
-  const storage = arm.addStorageAccount("demostorage");
+  const { storage, app } = targets;
   await kv.setSecret("demo-storage-key", storage.keys.key1, {
     tags: { CredentialId: "key1", ProviderAddress: storage.id, ValidityPeriodDays: "30" },
     expiresOn: new Date(now + 2 * DAY),
   });
-  const app = graph.addApplication("demo-app");
   const clientSecret = graph.addPassword(app, "created by hand");
   await kv.setSecret("demo-entra-app", clientSecret.secretText, {
     tags: {

@@ -17,7 +17,7 @@ import { GraphEmulator } from "../graph/graphEmulator.js";
 import { KeyVaultEmulator } from "../keyvault/keyVaultEmulator.js";
 import type { KeyVaultEvent } from "../keyvault/vaultEvents.js";
 import { startPostgres, type RunningPostgres } from "../postgres/startPostgres.js";
-import { seedDemoSecrets } from "./demoSecrets.js";
+import { demoAllowedTargets, demoTargets, seedDemoSecrets } from "./demoSecrets.js";
 import { assertPortFree } from "./portCheck.js";
 
 export interface StackPorts {
@@ -149,6 +149,7 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
     const graph = new GraphEmulator({ port: ports.graph, certDir: path.join(dir, "tls"), dataDir: stateDir });
     await Promise.all([arm.start(), graph.start()]);
     started.push(arm, graph);
+    const targets = demoTargets(arm, graph);
 
     const settings: Record<string, string> = {
       KEYVAULT_URIS: `demo=${keyVault.url}`,
@@ -161,6 +162,7 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
       GRAPH_ENDPOINT: graph.url,
       ENTRA_AUTHORITY_HOST: graph.url,
       SWEEP_SCHEDULE: process.env.SWEEP_SCHEDULE ?? "0 */10 * * * *",
+      AKV_ROTATOR_ALLOWED_TARGETS: demoAllowedTargets(postgres, targets),
     };
     Object.assign(process.env, settings);
     resetRotatorApp();
@@ -195,7 +197,7 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
         tlsOptions: { ca: readFileSync(keyVault.caCertPath, "utf8") },
         disableChallengeResourceVerification: true,
       });
-      seeded = await seedDemoSecrets(kv, postgres, arm, graph);
+      seeded = await seedDemoSecrets(kv, postgres, graph, targets);
       await writeFile(path.join(stateDir, "seeded"), new Date().toISOString());
       print(`[stack] seeded demo secrets: ${seeded.join(", ")}`);
     }

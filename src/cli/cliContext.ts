@@ -35,6 +35,22 @@ export function cliEnv(io: CliIo, local: boolean): NodeJS.ProcessEnv {
   return { ...io.env, ...(stack.settings ?? {}) };
 }
 
+const VAULT_NAME = /^[a-z0-9-]{3,24}$/i;
+
+/** A vault's base URL as an argument gives it: https, no path, query or fragment; a UsageError otherwise. */
+function vaultUrl(raw: string, arg: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`'${arg}': '${raw}' is not a URL`);
+  }
+  if (url.protocol !== "https:") throw new UsageError(`'${arg}': a vault URL must use https`);
+  if (url.pathname !== "/" || url.search || url.hash || url.username || url.password)
+    throw new UsageError(`'${arg}': a vault URL is its base URL only (https://<name>.vault.azure.net)`);
+  return url;
+}
+
 /**
  * A vault argument: a vault URL, `name=https://...`, a name from KEYVAULT_URIS, or a bare vault name
  * (`my-vault` -> https://my-vault.vault.azure.net).
@@ -46,22 +62,29 @@ export function resolveVault(arg: string, env: NodeJS.ProcessEnv): VaultRef {
     const url = eq > 0 ? entry.slice(eq + 1) : entry;
     try {
       const name = eq > 0 ? entry.slice(0, eq) : DNS_VAULT.exec(new URL(url).hostname)?.[1];
-      if (name) known.set(name.toLowerCase(), new URL(url).origin);
+      if (name) known.set(name.toLowerCase(), url);
     } catch {
       // a bad entry is reported by loadConfig when it matters
     }
   }
   const eq = arg.indexOf("=");
-  if (eq > 0) return { name: arg.slice(0, eq).toLowerCase(), url: new URL(arg.slice(eq + 1)).origin };
-  if (/^https:\/\//i.test(arg)) {
-    const url = new URL(arg);
-    const name = DNS_VAULT.exec(url.hostname)?.[1] ?? [...known].find(([, u]) => u === url.origin)?.[0];
+  if (eq > 0) {
+    const name = arg.slice(0, eq).toLowerCase();
+    if (!VAULT_NAME.test(name))
+      throw new UsageError(`'${arg}': '${name}' is not a vault name (3-24 letters, digits and hyphens)`);
+    return { name, url: vaultUrl(arg.slice(eq + 1), arg).origin };
+  }
+  if (/^[a-z][a-z0-9+.-]*:/i.test(arg)) {
+    const url = vaultUrl(arg, arg);
+    const name =
+      DNS_VAULT.exec(url.hostname)?.[1] ??
+      [...known].find(([, u]) => URL.canParse(u) && new URL(u).origin === url.origin)?.[0];
     if (!name) throw new UsageError(`cannot tell the vault's name from ${arg}; write name=${url.origin}`);
     return { name: name.toLowerCase(), url: url.origin };
   }
   const fromEnv = known.get(arg.toLowerCase());
-  if (fromEnv) return { name: arg.toLowerCase(), url: fromEnv };
-  if (/^[a-z0-9-]{3,24}$/i.test(arg))
+  if (fromEnv) return { name: arg.toLowerCase(), url: vaultUrl(fromEnv, `KEYVAULT_URIS (${arg})`).origin };
+  if (VAULT_NAME.test(arg))
     return { name: arg.toLowerCase(), url: `https://${arg.toLowerCase()}.vault.azure.net` };
   throw new UsageError(`'${arg}' is not a vault: give a vault name, a vault URL, or name=URL`);
 }

@@ -1,14 +1,15 @@
 /**
  * Removes known secret values from text before it leaves a rotation (error messages, log lines). A value
- * is only what the rotation itself handled; values shorter than 6 characters are not scrubbed, as they
- * would match ordinary words, and none of ours are that short.
+ * is only what the rotation itself handled, and every one is removed whatever its length: a short value
+ * makes a message harder to read (each occurrence of it becomes [REDACTED], even inside other words), which
+ * is the price of never echoing it; the error code next to the message still says what happened.
  */
 export class Redactor {
   private readonly values = new Set<string>();
 
   add(...values: (string | undefined)[]): void {
     for (const v of values) {
-      if (v && v.length >= 6) {
+      if (v) {
         this.values.add(v);
         // The same value as it appears inside JSON or a SQL literal.
         this.values.add(JSON.stringify(v).slice(1, -1));
@@ -17,10 +18,12 @@ export class Redactor {
     }
   }
 
+  /** One pass, longest value first, so a marker already written is never scanned again. */
   scrub(text: string): string {
-    let out = text;
-    for (const v of [...this.values].sort((a, b) => b.length - a.length))
-      out = out.split(v).join("[REDACTED]");
-    return out;
+    if (this.values.size === 0) return text;
+    const alternatives = [...this.values]
+      .sort((a, b) => b.length - a.length)
+      .map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    return text.replace(new RegExp(alternatives.join("|"), "g"), "[REDACTED]");
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
+import type { AllowedTarget } from "../allowedTargets.js";
 import { auditEventFor } from "../audit/auditEvent.js";
 import type { AuditTrail } from "../audit/auditTrail.js";
 import { RotationError, SecretTagError, SimulatedCrash } from "../errors.js";
@@ -10,6 +11,7 @@ import type { PendingRecord } from "../vault/pendingRecord.js";
 import type { CurrentSecret, VaultGateway } from "../vault/vaultGateway.js";
 import type { BlobLease, LeaseManager } from "./blobLease.js";
 import { generatePassword, type PasswordPolicy } from "./passwordPolicy.js";
+import { authorizeBinding } from "./authorizeBinding.js";
 import { Redactor } from "./redaction.js";
 import { committedTags, planRotation, type RotationPlan } from "./rotationPlan.js";
 import type { RotationOutcome, RotationTrigger, SkippedOutcome, SkipReason } from "./rotationOutcome.js";
@@ -49,6 +51,8 @@ export interface EngineSettings {
   defaultValidityDays: number;
   rotateBeforeExpiryDays: number;
   minRotationIntervalMinutes: number;
+  /** AKV_ROTATOR_ALLOWED_TARGETS: what a secret may be bound to (authorizeBinding). */
+  allowedTargets?: readonly AllowedTarget[];
 }
 
 export interface EngineDeps {
@@ -200,6 +204,7 @@ export class RotationEngine {
     await this.checkpoint("plan", request, run.trace);
     const plan = this.plan(run, current);
     if (!plan) return this.skip(run, "unmanaged", "the secret has neither ProviderAddress nor RotatorType");
+    await this.authorize(run, plan);
     const notDue = this.notDue(request, current, plan);
     if (notDue) return this.skip(run, "not-due", notDue);
 
@@ -280,6 +285,7 @@ export class RotationEngine {
         false,
       );
     }
+    await this.authorize(run, plan);
     return this.complete(run, current, plan, pending, true);
   }
 
@@ -475,6 +481,16 @@ export class RotationEngine {
       if (lenient) return undefined;
       throw error;
     }
+  }
+
+  /** The security model's hook: the plan's bindings are allowed by someone other than the tag-writer. */
+  private authorize(run: Run, plan: RotationPlan): Promise<void> {
+    return authorizeBinding(plan, {
+      vault: run.request.vault,
+      secret: run.request.secret,
+      allowedTargets: this.deps.settings.allowedTargets ?? [],
+      readSecret: this.context(run).readSecret,
+    });
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   type RotatorType,
 } from "../rotators/registry.js";
 import { parseResourceId } from "../rotators/resourceId.js";
+import { CONTROL } from "../rotators/targetTags.js";
 import type { Rotator, SecretTags } from "../rotators/rotator.js";
 
 /** Tags every committed version gets (DESIGN.md, tag contract). */
@@ -35,6 +36,11 @@ export function planRotation(secretName: string, tags: SecretTags, defaultValidi
   const address = tags.ProviderAddress;
   const declared = tags.RotatorType;
   if (address === undefined && declared === undefined) return { managed: false };
+  // A NUL or line break in a tag can split a wire protocol's fields (PostgreSQL's startup packet, a log line).
+  for (const [tag, value] of Object.entries(tags)) {
+    if (CONTROL.test(tag) || CONTROL.test(value))
+      throw new SecretTagError(secretName, JSON.stringify(tag).slice(1, -1), "contains a control character");
+  }
 
   let rotatorType: RotatorType;
   if (declared !== undefined) {

@@ -1,4 +1,9 @@
 import { RotationError } from "../errors.js";
+import {
+  encodeConnectionStringValue,
+  parseConnectionString,
+  type ConnectionStringPart,
+} from "./connectionString.js";
 
 /**
  * The secret's value format (DESIGN.md, tag contract): the bare credential by default; with content type
@@ -12,8 +17,9 @@ export function isJsonContentType(contentType: string | undefined): boolean {
 
 /**
  * A `key=value;…` connection string (content type `application/x-connection-string`, or any content type
- * naming a connection string): its `AccountKey`, `Password`/`Pwd`, `SharedAccessKey`, `AccessKey` or `Key`
- * field holds the credential; every other field is kept.
+ * naming a connection string), read by its real grammar (connectionString.ts): its `AccountKey`,
+ * `Password`/`Pwd`, `SharedAccessKey`, `AccessKey` or `Key` field holds the credential; every other field,
+ * and the text around the credential, is kept as it is.
  */
 export function isConnectionStringContentType(contentType: string | undefined): boolean {
   return /connection-?string/i.test(contentType ?? "");
@@ -21,10 +27,11 @@ export function isConnectionStringContentType(contentType: string | undefined): 
 
 const CONNECTION_STRING_FIELDS = ["accountkey", "password", "pwd", "sharedaccesskey", "accesskey", "key"];
 
-function connectionStringField(parts: string[], secretName: string): number {
+function connectionStringField(value: string, secretName: string): ConnectionStringPart {
+  const parts = parseConnectionString(value, secretName);
   for (const wanted of CONNECTION_STRING_FIELDS) {
-    const at = parts.findIndex((p) => p.slice(0, p.indexOf("=")).trim().toLowerCase() === wanted);
-    if (at >= 0) return at;
+    const part = parts.find((p) => p.key === wanted);
+    if (part) return part;
   }
   throw new RotationError(
     "SecretValueNoCredentialField",
@@ -63,11 +70,7 @@ export function extractCredential(
   contentType: string | undefined,
   secretName: string,
 ): string {
-  if (isConnectionStringContentType(contentType)) {
-    const parts = value.split(";");
-    const part = parts[connectionStringField(parts, secretName)] as string;
-    return part.slice(part.indexOf("=") + 1);
-  }
+  if (isConnectionStringContentType(contentType)) return connectionStringField(value, secretName).value;
   if (!isJsonContentType(contentType)) return value;
   const obj = parseObject(value, secretName);
   for (const field of CREDENTIAL_FIELDS) {
@@ -89,11 +92,9 @@ export function replaceCredential(
   login?: { from: string; to: string },
 ): string {
   if (isConnectionStringContentType(contentType)) {
-    const parts = value.split(";");
-    const at = connectionStringField(parts, secretName);
-    const part = parts[at] as string;
-    parts[at] = `${part.slice(0, part.indexOf("="))}=${credential}`;
-    return parts.join(";");
+    const part = connectionStringField(value, secretName);
+    const encoded = encodeConnectionStringValue(credential, part.quote);
+    return `${value.slice(0, part.valueStart)}${encoded}${value.slice(part.valueEnd)}`;
   }
   if (!isJsonContentType(contentType)) return credential;
   const obj = parseObject(value, secretName);

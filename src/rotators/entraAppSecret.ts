@@ -83,6 +83,7 @@ export const entraAppSecretRotator: Rotator<EntraAppTarget> = {
   needsCredentialId: false,
   supportsDual: false,
   parseTarget,
+  binding: (target) => ({ target: { kind: "application", path: target.path } }),
   preflight: async (target, _change, ctx) => {
     await readApplication(target, new GraphClient(ctx));
   },

@@ -1,6 +1,6 @@
 import { RotationError, SecretTagError } from "../errors.js";
 import { armError, armTarget } from "./armClient.js";
-import type { ResourceId } from "./resourceId.js";
+import { formatResourceId, type ResourceId } from "./resourceId.js";
 import type { Rotator, RotatorContext } from "./rotator.js";
 
 /**
@@ -66,6 +66,7 @@ export function keyPairRotator(service: KeyService): Rotator<ResourceId> {
         );
       return armTarget(tags.ProviderAddress, secret, service.resourceType);
     },
+    binding: (resource) => ({ target: { kind: "arm", resourceId: formatResourceId(resource) } }),
     preflight: async (resource, change, ctx) => {
       await list(resource, keyFor(service.spelling, change.activeCredentialId), ctx);
     },

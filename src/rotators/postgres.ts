@@ -1,3 +1,4 @@
+import type { EventEmitter } from "node:events";
 import type pg from "pg";
 import { RotationError } from "../errors.js";
 import { parsePostgresTarget, type PostgresTarget } from "./postgresTarget.js";
@@ -26,6 +27,7 @@ function isAuthFailure(error: unknown): boolean {
 
 /** Maps a pg or socket error to a RotationError; pg's messages never carry the password. */
 function targetError(error: unknown, what: string): RotationError {
+  if (error instanceof RotationError) return error;
   const e = error as { code?: string; message?: string };
   const detail = `${what}: ${e.message ?? String(error)}`;
   if (isAuthFailure(error))
@@ -42,18 +44,33 @@ async function withClient<T>(
   fn: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
   const { Client } = await loadPg();
+  let method = "none";
   const client = new Client({
     host: target.host,
     port: target.port,
     database: target.database,
     user: login.user,
-    password: login.password,
+    // pg asks for the password when the server asks for it, whichever way: only SCRAM gets it.
+    password: () => {
+      if (method !== "scram")
+        throw new RotationError(
+          "TargetInsecureAuthentication",
+          `${target.host}:${target.port} asked for ${method} password authentication; akv-rotator sends a password only by SCRAM-SHA-256`,
+          false,
+        );
+      return login.password;
+    },
     ssl: target.tls ? { rejectUnauthorized: true, servername: target.host } : false,
     connectionTimeoutMillis: 10_000,
     query_timeout: 15_000,
     application_name: "akv-rotator",
   });
   client.on("error", () => undefined);
+  // Before pg's own handlers (which send the password): which method the server asked for.
+  const connection = (client as unknown as { connection: EventEmitter }).connection;
+  connection.prependListener("authenticationCleartextPassword", () => (method = "cleartext"));
+  connection.prependListener("authenticationMD5Password", () => (method = "MD5"));
+  connection.prependListener("authenticationSASL", () => (method = "scram"));
   try {
     await client.connect();
     return await fn(client);
@@ -62,17 +79,21 @@ async function withClient<T>(
   }
 }
 
-/** The login that changes the password: the admin secret's, else the login itself (dual: the active one). */
+/**
+ * The login that changes the password: the admin secret's, else the login itself (dual: the active one).
+ * Once the new value is staged (apply, revert) it may already be in place after an interrupted run; before
+ * that (preflight) it is never sent anywhere.
+ */
 async function changerLogins(
   target: PostgresTarget,
   change: CredentialChange,
   ctx: RotatorContext,
+  staged: boolean,
 ): Promise<Login[]> {
   if (target.adminSecretName) return [await readAdminLogin(ctx, target.adminSecretName)];
   if (change.credentialId !== change.activeCredentialId)
     return [{ user: change.activeCredentialId, password: change.activeValue }];
-  // The login changes its own password. After an interrupted run the new value may already be in place.
-  return [change.currentValue, change.newValue]
+  return [change.currentValue, staged ? change.newValue : undefined]
     .filter((p): p is string => p !== undefined)
     .map((password) => ({ user: change.credentialId, password }));
 }
@@ -83,13 +104,39 @@ async function asChanger<T>(
   ctx: RotatorContext,
   what: string,
   fn: (c: pg.Client) => Promise<T>,
+  staged = true,
 ): Promise<T> {
-  const logins = await changerLogins(target, change, ctx);
+  const logins = await changerLogins(target, change, ctx, staged);
   return firstLoginThatWorks(logins, (login) => withClient(target, login, fn), isAuthFailure).catch(
     (error: unknown) => {
       throw targetError(error, what);
     },
   );
+}
+
+/**
+ * Preflight's proof that the connected login may change `role`'s password: itself, a superuser, or (for a
+ * role that is not a superuser) CREATEROLE, from PostgreSQL 16 on with ADMIN OPTION on the role.
+ */
+async function assertMayAlter(client: pg.Client, role: string): Promise<void> {
+  const result = await client.query<{ found: boolean; may: boolean }>(
+    `SELECT t.rolname IS NOT NULL AS found,
+       t.rolname = current_user OR me.rolsuper OR (me.rolcreaterole AND NOT COALESCE(t.rolsuper, false)
+         AND (current_setting('server_version_num')::int < 160000
+              OR pg_has_role(current_user, t.oid, 'MEMBER WITH ADMIN OPTION'))) AS may
+     FROM pg_roles me LEFT JOIN pg_roles t ON t.rolname = $1
+     WHERE me.rolname = current_user`,
+    [role],
+  );
+  const row = result.rows[0];
+  if (!row?.found)
+    throw new RotationError("TargetCredentialNotFound", `PostgreSQL has no role '${role}'`, false);
+  if (!row.may)
+    throw new RotationError(
+      "TargetPermissionDenied",
+      `the login that changes the password may not alter role '${role}' (needs to be the role, a superuser, or CREATEROLE with ADMIN OPTION on it)`,
+      false,
+    );
 }
 
 async function alterPassword(role: string, password: string): Promise<string> {
@@ -111,9 +158,20 @@ export const postgresRotator: Rotator<PostgresTarget> = {
   needsCredentialId: true,
   supportsDual: true,
   parseTarget: parsePostgresTarget,
+  binding: (target) => ({
+    target: target.resourceId
+      ? { kind: "arm", resourceId: target.resourceId }
+      : { kind: "host", host: target.host, port: target.port },
+    ...(target.adminSecretName ? { adminSecret: target.adminSecretName } : {}),
+  }),
   preflight: (target, change, ctx) =>
-    asChanger(target, change, ctx, "connecting to PostgreSQL", (c) =>
-      c.query("SELECT 1").then(() => undefined),
+    asChanger(
+      target,
+      change,
+      ctx,
+      "connecting to PostgreSQL",
+      (c) => assertMayAlter(c, change.credentialId),
+      false,
     ),
   apply: (target, change, ctx) =>
     asChanger(target, change, ctx, `changing the password of role '${change.credentialId}'`, (c) =>

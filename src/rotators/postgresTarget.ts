@@ -1,6 +1,6 @@
 import { SecretTagError } from "../errors.js";
 import type { SecretTags } from "./rotator.js";
-import { parseResourceId } from "./resourceId.js";
+import { formatResourceId, parseResourceId } from "./resourceId.js";
 import { adminSecretTag, loginNameTag, parseHostAddress } from "./targetTags.js";
 
 /** Where a PostgreSQL login lives and how to reach it. */
@@ -12,6 +12,8 @@ export interface PostgresTarget {
   tls: boolean;
   role: string;
   alternateRole?: string;
+  /** The flexible server's resource ID when ProviderAddress names one: what the binding is to. */
+  resourceId?: string;
   /** A secret of the same vault holding an admin login (its CredentialId tag or JSON username) and password. */
   adminSecretName?: string;
 }
@@ -34,6 +36,7 @@ export function parsePostgresTarget(tags: SecretTags, secret: string): PostgresT
   let port = 5432;
   let database = tags.DatabaseName ?? "postgres";
   let tls: boolean;
+  let resourceId: string | undefined;
   if (address.startsWith("/")) {
     const id = parseResourceId(address);
     if (!id || !(id.resourceType === FLEXIBLE_SERVER || id.resourceType === `${FLEXIBLE_SERVER}/databases`)) {
@@ -46,6 +49,7 @@ export function parsePostgresTarget(tags: SecretTags, secret: string): PostgresT
     host = `${id.names[0] as string}.postgres.database.azure.com`;
     if (id.names[1]) database = id.names[1];
     tls = true;
+    resourceId = formatResourceId(id);
   } else {
     const parsed = parseHostAddress(address, secret, "a resource ID or host[:port][/database]");
     host = parsed.host;
@@ -70,6 +74,7 @@ export function parsePostgresTarget(tags: SecretTags, secret: string): PostgresT
     port,
     database,
     tls,
+    ...(resourceId ? { resourceId } : {}),
     role: credential,
     ...(alternate ? { alternateRole: alternate } : {}),
     ...(admin ? { adminSecretName: admin } : {}),

@@ -11,6 +11,7 @@ export const randomSecretRotator: Rotator<Record<string, never>> = {
   needsCredentialId: false,
   supportsDual: false,
   parseTarget: () => ({}),
+  binding: () => ({}),
   preflight: async () => undefined,
   apply: async () => undefined,
   verify: async (_target, change) => {

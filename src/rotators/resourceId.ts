@@ -9,6 +9,11 @@ export interface ResourceId {
 }
 
 const PREFIX = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/([^/]+)\/(.+)$/i;
+/**
+ * Every segment as ARM names allow it, with no escapes: a `%`, `/` or `..` hidden in a name could make an ID
+ * that looks like it lies under an allowed scope name a resource outside it.
+ */
+const SEGMENT = /^(?!\.\.?$)[A-Za-z0-9._()-]{1,260}$/;
 
 /** The parsed ID, or undefined when `raw` is not a full resource ID. */
 export function parseResourceId(raw: string): ResourceId | undefined {
@@ -22,12 +27,23 @@ export function parseResourceId(raw: string): ResourceId | undefined {
     string,
   ];
   const parts = rest.split("/");
-  if (parts.length % 2 !== 0 || parts.some((p) => p === "")) return undefined;
+  if (
+    parts.length % 2 !== 0 ||
+    ![subscriptionId, resourceGroup, namespace, ...parts].every((p) => SEGMENT.test(p))
+  )
+    return undefined;
   const types: string[] = [];
   const names: string[] = [];
   for (let i = 0; i < parts.length; i += 2) {
     types.push(parts[i] as string);
-    names.push(decodeURIComponent(parts[i + 1] as string));
+    names.push(parts[i + 1] as string);
   }
   return { subscriptionId, resourceGroup, resourceType: `${namespace}/${types.join("/")}`, names };
+}
+
+/** The canonical text of a parsed ID: what allowlists and consent compare against. */
+export function formatResourceId(id: ResourceId): string {
+  const [namespace, ...types] = id.resourceType.split("/");
+  const pairs = types.map((t, i) => `${t}/${id.names[i] ?? ""}`).join("/");
+  return `/subscriptions/${id.subscriptionId}/resourceGroups/${id.resourceGroup}/providers/${namespace ?? ""}/${pairs}`;
 }

@@ -22,6 +22,23 @@ export interface RotatorContext {
   now?: () => Date;
 }
 
+/**
+ * What a secret's tags bind it to (DESIGN.md, security model): where its credential goes, whose admin login
+ * changes it, and where the app's own Entra token goes. The engine allows a binding only when an authority
+ * other than the tag-writer does (src/rotation/authorizeBinding.ts); a rotator only describes it.
+ */
+export interface TargetBinding {
+  /** The target itself; absent when there is none (random values). */
+  target?:
+    | { kind: "arm"; resourceId: string }
+    | { kind: "host"; host: string; port: number }
+    | { kind: "application"; path: string };
+  /** `AdminSecretName`: the secret whose login is used on the target. */
+  adminSecret?: string;
+  /** `AdminAuth=entra`: the host the app's own Azure SQL token is sent to. */
+  entraTokenHost?: string;
+}
+
 /** One credential change on a target. */
 export interface CredentialChange {
   /** The login or key the new value is for. */
@@ -58,6 +75,8 @@ export interface Rotator<Target = unknown> {
   alternateOf?(credentialId: string): string | undefined;
   /** Reads the target from the tags; throws SecretTagError naming the tag. Touches nothing. */
   parseTarget(tags: SecretTags, secretName: string): Target;
+  /** What the target's tags bind this secret to; the engine authorizes it before anything is sent. */
+  binding(target: Target): TargetBinding;
   /** Reaches the target and authenticates as a rotation will; changes nothing. */
   preflight(target: Target, change: CredentialChange, ctx: RotatorContext): Promise<void>;
   /**

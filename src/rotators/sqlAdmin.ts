@@ -1,7 +1,7 @@
 import type { SqlManagementClient } from "@azure/arm-sql";
 import { RotationError, SecretTagError } from "../errors.js";
 import { armClientOptions, armError, armTarget } from "./armClient.js";
-import type { ResourceId } from "./resourceId.js";
+import { formatResourceId, type ResourceId } from "./resourceId.js";
 import type { CredentialChange, Rotator, RotatorContext, SecretTags } from "./rotator.js";
 import { SQL_PASSWORD_POLICY, sqlTargetError, withSqlConnection, type SqlEndpoint } from "./sqlServer.js";
 import { SQL_SERVER } from "./sqlTarget.js";
@@ -89,6 +89,7 @@ export const sqlAdminRotator: Rotator<SqlAdminTarget> = {
       );
     return { server, ...(login !== undefined ? { login } : {}) };
   },
+  binding: (target) => ({ target: { kind: "arm", resourceId: formatResourceId(target.server) } }),
   preflight: async (target, _change, ctx) => {
     await readServer(target, ctx);
   },

@@ -11,7 +11,7 @@ import {
   type SqlAuth,
 } from "./sqlServer.js";
 import { parseSqlLoginTarget, SQL_SERVER, type SqlLoginTarget } from "./sqlTarget.js";
-import { firstLoginThatWorks, readAdminLogin } from "./targetTags.js";
+import { readAdminLogin } from "./targetTags.js";
 
 /** `ALTER LOGIN` (server login) or `ALTER USER` (contained user), every part quoted, never interpolated raw. */
 function alterPassword(target: SqlLoginTarget, name: string, password: string, oldPassword?: string): string {
@@ -82,21 +82,28 @@ export const sqlLoginRotator: Rotator<SqlLoginTarget> = {
   needsCredentialId: true,
   supportsDual: true,
   parseTarget: parseSqlLoginTarget,
+  binding: (target) => ({
+    target: target.resourceId
+      ? { kind: "arm", resourceId: target.resourceId }
+      : { kind: "host", host: target.endpoint.host, port: target.endpoint.port },
+    ...(target.admin.kind === "secret" ? { adminSecret: target.admin.secretName } : {}),
+    ...(target.admin.kind === "entra" ? { entraTokenHost: target.endpoint.host } : {}),
+  }),
   preflight: async (target, change, ctx) => {
     const what = `connecting to SQL Server ${target.endpoint.host}`;
     const admin = await adminAuth(target, ctx);
-    const logins: SqlAuth[] = admin
-      ? [admin]
-      : [change.currentValue, change.newValue]
-          .filter((p): p is string => p !== undefined)
-          .map((password) => ({ user: change.credentialId, password }));
-    await firstLoginThatWorks(
-      logins,
-      (auth) => withSqlConnection(target.endpoint, auth, ctx, (batch) => batch("SELECT 1")),
-      isLoginFailure,
-    ).catch((error: unknown) => {
-      throw sqlTargetError(error, what);
-    });
+    // Only the current password: the new one is not sent anywhere before it is staged.
+    const auth: SqlAuth | undefined =
+      admin ??
+      (change.currentValue !== undefined
+        ? { user: change.credentialId, password: change.currentValue }
+        : undefined);
+    if (!auth) throw new RotationError("NoCurrentValue", `${what}: the current password is unknown`, false);
+    await withSqlConnection(target.endpoint, auth, ctx, (batch) => batch("SELECT 1")).catch(
+      (error: unknown) => {
+        throw sqlTargetError(error, what);
+      },
+    );
   },
   apply: (target, change, ctx) =>
     setPassword(

@@ -1,5 +1,5 @@
 import { SecretTagError } from "../errors.js";
-import { parseResourceId } from "./resourceId.js";
+import { formatResourceId, parseResourceId } from "./resourceId.js";
 import type { SecretTags } from "./rotator.js";
 import type { SqlEndpoint } from "./sqlServer.js";
 import { adminSecretTag, loginNameTag, parseHostAddress } from "./targetTags.js";
@@ -9,6 +9,8 @@ export type SqlAdmin = { kind: "self" } | { kind: "secret"; secretName: string }
 
 export interface SqlLoginTarget {
   endpoint: SqlEndpoint;
+  /** The server's (or database's) resource ID when ProviderAddress names one: what the binding is to. */
+  resourceId?: string;
   /** Set when ProviderAddress names a database: the logins are contained users of it. */
   containedIn?: string;
   /** Where a server login proves its new password (`DatabaseName`, default master). */
@@ -33,6 +35,7 @@ export function parseSqlLoginTarget(tags: SecretTags, secret: string): SqlLoginT
       `is required: a ${SQL_SERVER} resource ID (optionally /databases/<db>) or host[:port][/database]`,
     );
   let endpoint: SqlEndpoint;
+  let resourceId: string | undefined;
   if (address.startsWith("/")) {
     const id = parseResourceId(address);
     if (!id || !(id.resourceType === SQL_SERVER || id.resourceType === `${SQL_SERVER}/databases`))
@@ -47,6 +50,7 @@ export function parseSqlLoginTarget(tags: SecretTags, secret: string): SqlLoginT
       ...(id.names[1] ? { database: id.names[1] } : {}),
       encrypt: true,
     };
+    resourceId = formatResourceId(id);
   } else {
     const parsed = parseHostAddress(address, secret, "a resource ID or host[:port][/database]");
     endpoint = {
@@ -103,6 +107,7 @@ export function parseSqlLoginTarget(tags: SecretTags, secret: string): SqlLoginT
     );
   return {
     endpoint,
+    ...(resourceId ? { resourceId } : {}),
     ...(endpoint.database ? { containedIn: endpoint.database } : {}),
     ...(verifyDatabase !== undefined ? { verifyDatabase } : {}),
     login,

@@ -20,6 +20,9 @@ export function isLoopbackHost(host: string): boolean {
   return LOOPBACK.test(host);
 }
 const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
+/** C0 controls (NUL included), DEL and C1 controls: never part of a name, and a NUL splits wire protocols. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Reads a `host[:port][/database]` ProviderAddress; a SecretTagError names the tag when it is not one. */
 export function parseHostAddress(address: string, secret: string, expected: string): HostAddress {
@@ -67,21 +70,36 @@ export async function readAdminLogin(
 ): Promise<{ user: string; password: string }> {
   const admin = await ctx.readSecret(secretName);
   const password = extractCredential(admin.value, admin.contentType, secretName);
-  let user = admin.tags.CredentialId;
-  if (!user && admin.contentType?.includes("json")) {
-    try {
-      user = (JSON.parse(admin.value) as { username?: unknown }).username as string | undefined;
-    } catch {
-      user = undefined;
-    }
-  }
-  if (typeof user !== "string" || user === "")
+  const user = adminLoginName(admin);
+  if (user === undefined || user === "")
     throw new RotationError(
       "AdminSecretIncomplete",
       `admin secret '${secretName}' names no login (CredentialId tag or JSON username)`,
       false,
     );
+  if (CONTROL.test(user))
+    throw new RotationError(
+      "AdminSecretIncomplete",
+      `admin secret '${secretName}' names a login with a control character`,
+      false,
+    );
   return { user, password };
+}
+
+/** The login an admin secret holds: its CredentialId tag, else a JSON value's `username`. */
+export function adminLoginName(admin: {
+  value: string;
+  tags: Record<string, string>;
+  contentType?: string;
+}): string | undefined {
+  if (admin.tags.CredentialId) return admin.tags.CredentialId;
+  if (!admin.contentType?.includes("json")) return undefined;
+  try {
+    const user = (JSON.parse(admin.value) as { username?: unknown }).username;
+    return typeof user === "string" ? user : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -97,7 +115,7 @@ export function loginNameTag(
   const value = tags[tag];
   if (value === undefined) return undefined;
   const size = limit.unit === "bytes" ? Buffer.byteLength(value, "utf8") : value.length;
-  if (value.length === 0 || size > limit.max || value.includes("\0"))
+  if (value.length === 0 || size > limit.max || CONTROL.test(value))
     throw new SecretTagError(secret, tag, `must be ${limit.what} of 1 to ${limit.max} ${limit.unit}`);
   return value;
 }

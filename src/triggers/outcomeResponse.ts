@@ -31,6 +31,7 @@ export function outcomeResponse(outcome: RotationOutcome): HttpResponseInit {
     case "failed": {
       const { code, message, retryable } = outcome.error;
       if (code === "SecretNotFound") return problem(404, "Secret not found", message, { outcome });
+      if (code === "BindingNotAllowed") return problem(403, "Binding not allowed", message, { outcome });
       if (code === "MisconfiguredSecret")
         return problem(422, "Secret not configured for rotation", message, { outcome });
       if (retryable)

@@ -125,6 +125,11 @@ describe("akv-rotator CLI", () => {
     [["sweep", "clivault", "--report", "x.txt"], "--report must end in .html or .json"],
     [["sweep", "not a vault!"], "is not a vault"],
     [["rotate", "clivault", "x", "--bogus"], "Unknown option '--bogus'"],
+    [["status", "evil=notaurl", "x"], "'notaurl' is not a URL"],
+    [["validate", "a=b=c"], "'a' is not a vault name"],
+    [["validate", "http://my-vault.vault.azure.net"], "must use https"],
+    [["validate", "local=http://127.0.0.1:1"], "must use https"],
+    [["validate", "local=https://127.0.0.1:1/path"], "base URL only"],
   ])("exit 2 with the usage for %j", async (args, message) => {
     const r = await cli(args);
     expect(r.code).toBe(2);

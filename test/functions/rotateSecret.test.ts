@@ -70,6 +70,21 @@ describe("POST /api/secrets/{name}/rotate", () => {
     expect(String(res.body.detail)).toContain(text);
   });
 
+  it.each<[string, Parameters<typeof rotateRequest>[1], number]>([
+    ["a duplicate body key", { rawBody: '{"dryRun":true,"force":true,"dryRun":false}' }, 400],
+    ["a duplicate query key", { url: "?force=true&force=false" }, 400],
+    ["query and body disagreeing", { url: "?dryRun=true", rawBody: '{"dryRun":false,"force":true}' }, 400],
+    ["a text/plain body", { rawBody: '{"force":true}', headers: { "content-type": "text/plain" } }, 415],
+    ["a declared 10 MB body", { rawBody: '{"force":true}', headers: { "content-length": "10485760" } }, 413],
+  ])("%s: %d problem details, and the secret is not rotated", async (_what, init, status) => {
+    const before = (await stack.kv.getSecret("api-key")).properties.version;
+    const res = await call("api-key", init);
+    expect(res.status).toBe(status);
+    expect(res.headers["content-type"]).toBe("application/problem+json");
+    expect(res.body).toMatchObject({ type: "about:blank", status });
+    expect((await stack.kv.getSecret("api-key")).properties.version).toBe(before);
+  });
+
   it("400 when several vaults are configured and none is named", async () => {
     useSettings(stack.env, { KEYVAULT_URIS: `${stack.env.KEYVAULT_URIS},second=https://127.0.0.1:1` });
     const res = await call("api-key");
@@ -118,7 +133,7 @@ describe("POST /api/secrets/{name}/rotate", () => {
   });
 
   it("401 and 403 by app role when App Service Authentication is required", async () => {
-    useSettings(stack.env, { HTTP_REQUIRED_ROLE: "Rotator.Rotate" });
+    useSettings(stack.env, { HTTP_REQUIRED_ROLE: "Rotator.Rotate", WEBSITE_AUTH_ENABLED: "True" });
     expect((await call("api-key", { body: { dryRun: true } })).status).toBe(401);
     expect(
       (
@@ -144,7 +159,18 @@ describe("POST /api/secrets/{name}/rotate", () => {
         })
       ).status,
     ).toBe(200);
-    useSettings(stack.env);
+    useSettings(stack.env, { HTTP_REQUIRED_ROLE: undefined, WEBSITE_AUTH_ENABLED: undefined });
+  });
+
+  it("refuses to run (500, configuration) with a required role but App Service Authentication off", async () => {
+    useSettings(stack.env, { HTTP_REQUIRED_ROLE: "Rotator.Rotate", WEBSITE_AUTH_ENABLED: undefined });
+    const forged = await call("api-key", {
+      body: { force: true },
+      headers: { "x-ms-client-principal": principalHeader(["Rotator.Rotate"]) },
+    });
+    useSettings(stack.env, { HTTP_REQUIRED_ROLE: undefined });
+    expect(forged.status).toBe(500);
+    expect((forged.body.problems as string[]).join("\n")).toContain("WEBSITE_AUTH_ENABLED");
   });
 
   it("500 naming every bad setting when the app is not configured", async () => {

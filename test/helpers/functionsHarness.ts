@@ -35,12 +35,14 @@ export function rotateRequest(
     rawBody?: string;
     query?: Record<string, string>;
     headers?: Record<string, string>;
+    /** A raw query string (`?a=1&a=2`) instead of `query`. */
+    url?: string;
   } = {},
 ): HttpRequest {
-  const query = new URLSearchParams(init.query ?? {}).toString();
+  const query = init.url ?? (init.query ? `?${new URLSearchParams(init.query).toString()}` : "");
   return new HttpRequest({
     method: "POST",
-    url: `http://127.0.0.1:7071/api/secrets/${encodeURIComponent(name)}/rotate${query ? `?${query}` : ""}`,
+    url: `http://127.0.0.1:7071/api/secrets/${encodeURIComponent(name)}/rotate${query}`,
     params: { name },
     ...(init.query ? { query: init.query } : {}),
     headers: { "content-type": "application/json", ...(init.headers ?? {}) },

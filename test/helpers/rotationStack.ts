@@ -11,6 +11,13 @@ import type { Logger } from "../../src/logging/logger.js";
 import { createRotatorApp, type CreateOptions, type RotatorApp } from "../../src/rotation/createEngine.js";
 import { startVault, TEST_CERT_DIR, type VaultFixture } from "./keyVaultFixture.js";
 
+/**
+ * What the test stacks allow secrets to be bound to: the emulators' subscription, loopback databases and any
+ * emulated Entra application. The hostile-tag tests narrow it.
+ */
+export const TEST_ALLOWED_TARGETS =
+  "/subscriptions/00000000-0000-0000-0000-000000000000 127.0.0.1:* localhost:* applications/*";
+
 /** Every log line a test's apps wrote, for assertions and the leak scan. */
 export class CapturedLogger implements Logger {
   readonly lines: string[] = [];
@@ -56,6 +63,7 @@ export async function startRotationStack(vaultOptions: KeyVaultEmulatorOptions =
     AUDIT_TOPIC_ENDPOINT: topic.endpoint,
     AUDIT_TOPIC_KEY: key,
     LEASE_SECONDS: "15",
+    AKV_ROTATOR_ALLOWED_TARGETS: TEST_ALLOWED_TARGETS,
   };
   const logger = new CapturedLogger();
   return {

@@ -137,6 +137,19 @@ describe("deployment templates (checked as text)", () => {
     }
   });
 
+  it("allows exactly the targets it grants roles on (plus allowedTargets), and turns on App Service Authentication with a role", () => {
+    expect(app).toContain("{ name: 'AKV_ROTATOR_ALLOWED_TARGETS', value: allowedTargets }");
+    expect(main).toContain(
+      "allowedTargets: join(concat(storageAccountIds, sqlServerIds, cosmosAccountIds, redisCacheIds, allowedTargets), ',')",
+    );
+    expect(app).toContain(
+      "resource authSettings 'Microsoft.Web/sites/config@2024-11-01' = if (!empty(httpRequiredRole))",
+    );
+    expect(app).toContain("name: 'authsettingsV2'");
+    expect(app).toContain("platform: { enabled: true }");
+    expect(app).toContain("unauthenticatedClientAction: 'Return401'");
+  });
+
   it("documents every parameter of main.bicep in the README", () => {
     const readme = readFileSync("README.md", "utf8");
     const params = [...main.matchAll(/^param (\w+)/gm)].map((m) => m[1] as string);

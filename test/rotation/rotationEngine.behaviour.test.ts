@@ -52,7 +52,7 @@ describe("rotation engine: outcomes and failure modes", () => {
     await pgfx.createRole("limited", "CANARY-limited-old", "CONNECTION LIMIT 1");
     await pgfx.sql("GRANT limited TO limited_admin WITH ADMIN OPTION");
     await stack.kv.setSecret("limited-admin", "CANARY-limited-admin", {
-      tags: { CredentialId: "limited_admin" },
+      tags: { CredentialId: "limited_admin", AkvRotatorAdminFor: "pg-limited" },
     });
     const v1 = await pgSecret("pg-limited", "limited", "CANARY-limited-old", {
       AdminSecretName: "limited-admin",

@@ -60,7 +60,9 @@ describe("rotation engine with the postgres rotator, end to end", () => {
     await pgfx.createRole("app_a", "CANARY-dual-a-1");
     await pgfx.createRole("app_b", "CANARY-dual-b-1");
     await pgfx.sql("GRANT app_a, app_b TO rotator_admin WITH ADMIN OPTION");
-    await stack.kv.setSecret("pg-admin", "CANARY-admin-pass-1", { tags: { CredentialId: "rotator_admin" } });
+    await stack.kv.setSecret("pg-admin", "CANARY-admin-pass-1", {
+      tags: { CredentialId: "rotator_admin", AkvRotatorAdminFor: "pg-dual" },
+    });
     await stack.kv.setSecret(
       "pg-dual",
       JSON.stringify({ username: "app_a", password: "CANARY-dual-a-1", host: "db" }),

@@ -136,3 +136,39 @@ describe("tags -> rotation plan", () => {
     );
   });
 });
+
+describe("planRotation: control characters in tags (property)", () => {
+  const TAGS = [
+    "ProviderAddress",
+    "CredentialId",
+    "DatabaseName",
+    "AdminSecretName",
+    "AlternateCredentialId",
+  ];
+  it("a control character anywhere in any tag value is a SecretTagError naming that tag", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...TAGS),
+        fc.string({ maxLength: 12 }),
+        fc.integer({ min: 0, max: 0x9f }).filter((c) => c < 0x20 || c >= 0x7f),
+        fc.string({ maxLength: 12 }),
+        (tag, before, code, after) => {
+          const tags: Record<string, string> = {
+            RotatorType: "postgres",
+            ProviderAddress: "127.0.0.1:5432/db",
+            CredentialId: "app",
+            [tag]: `${before}${String.fromCharCode(code)}${after}`,
+          };
+          try {
+            planRotation("s", tags, 60);
+            return false;
+          } catch (error) {
+            return (
+              error instanceof SecretTagError && error.tag === tag && /control character/.test(error.message)
+            );
+          }
+        },
+      ),
+    );
+  });
+});

@@ -54,7 +54,9 @@ export function postgresScenarios(pg: PostgresFixture): Scenario[] {
         await pg.createRole(a, `CANARY-${id}-a`);
         await pg.createRole(b, `CANARY-${id}-b`);
         await pg.sql(`GRANT ${a}, ${b} TO ${admin} WITH ADMIN OPTION`);
-        await kv.setSecret(`pg-admin-${id}`, `CANARY-${id}-admin`, { tags: { CredentialId: admin } });
+        await kv.setSecret(`pg-admin-${id}`, `CANARY-${id}-admin`, {
+          tags: { CredentialId: admin, AkvRotatorAdminFor: `pg-dual-${id}` },
+        });
         const set = await kv.setSecret(
           `pg-dual-${id}`,
           JSON.stringify({ username: a, password: `CANARY-${id}-a` }),
@@ -115,7 +117,9 @@ export function sqlScenarios(sqlfx: SqlFixture): Scenario[] {
         sqlfx.server.addLogin({ name: admin, password: `CANARY-${id}-Admin1`, canAlterOthers: true });
         sqlfx.server.addLogin({ name: a, password: `CANARY-${id}-A1` });
         sqlfx.server.addLogin({ name: b, password: `CANARY-${id}-B1` });
-        await kv.setSecret(`sql-admin-${id}`, `CANARY-${id}-Admin1`, { tags: { CredentialId: admin } });
+        await kv.setSecret(`sql-admin-${id}`, `CANARY-${id}-Admin1`, {
+          tags: { CredentialId: admin, AkvRotatorAdminFor: `sql-dual-${id}` },
+        });
         const set = await kv.setSecret(`sql-dual-${id}`, `CANARY-${id}-A1`, {
           tags: {
             CredentialId: a,

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import { connect } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { HttpRequest, InvocationContext, Timer } from "@azure/functions";
@@ -109,6 +110,47 @@ describe("dev host: the Functions host's conventions on loopback", () => {
     expect((await fetch(`${host.url}/api/things/1/echo`)).status).toBe(405);
     expect((await fetch(`${host.url}/api/boom`)).status).toBe(500);
     expect(logs.some((l) => l.startsWith("boom:error:failed: kaput"))).toBe(true);
+  });
+
+  it("decodes route parameters once, and leaves an escape that is not one as it is (never a 500)", async () => {
+    const echo = async (segment: string): Promise<unknown> => {
+      const res = await post(`/api/things/${segment}/echo`, "", { "x-functions-key": keys.functionKey });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { id: unknown }).id;
+    };
+    expect(await echo("%2568x")).toBe("%68x");
+    expect(await echo("%zz")).toBe("%zz");
+    expect(await echo("a%20b")).toBe("a b");
+  });
+
+  it("answers a CONNECT request (405) instead of dropping the connection, and 413 beyond the body limit", async () => {
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(host.url).port), "127.0.0.1", () =>
+        socket.write("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
+      );
+      let text = "";
+      socket.on("data", (d) => (text += d.toString()));
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 405 /);
+    const small = await new DevHost({
+      port: 0,
+      keys,
+      functions,
+      setting: () => undefined,
+      maxBodyBytes: 1024,
+    }).start();
+    try {
+      const res = await fetch(`${small.url}/api/things/1/echo`, {
+        method: "POST",
+        headers: { "x-functions-key": keys.functionKey },
+        body: "x".repeat(4096),
+      });
+      expect(res.status).toBe(413);
+    } finally {
+      await small.stop();
+    }
   });
 
   it("answers Event Grid's handshakes on the webhook, behind the extension key", async () => {

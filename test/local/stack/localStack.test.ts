@@ -1,9 +1,14 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { connect } from "node:net";
+import { SecretClient } from "@azure/keyvault-secrets";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalStack, type RunningStack } from "../../../local/stack/localStack.js";
+import { pendingRecordName } from "../../../src/vault/pendingRecord.js";
+import { EmulatorCredential } from "../../../src/vault/emulatorCredential.js";
+import { startInsecurePostgres } from "../../helpers/recordingListener.js";
 
 let dir: string;
 let stack: RunningStack;
@@ -182,6 +187,116 @@ describe("npm start's stack, end to end over HTTP", () => {
     });
     const allText = JSON.stringify(audit) + lines.join("\n");
     expect(allText).not.toContain(stack.keyVault.store.get("demo-postgres-app").version.value);
+  });
+
+  it("refuses hostile tags over HTTP: nothing reaches the listener, another team's key or application, nothing is staged", async () => {
+    const kv = new SecretClient(stack.keyVault.url, new EmulatorCredential(), {
+      tlsOptions: { ca: await readFile(stack.keyVault.caCertPath, "utf8") },
+      disableChallengeResourceVerification: true,
+    });
+    const listener = await startInsecurePostgres("cleartext");
+    try {
+      const other = stack.arm.addStorageAccount("otherteam", "00000000-0000-0000-0000-000000000000", "other");
+      const keys = { ...other.keys };
+      const otherApp = stack.graph.addApplication("other-team");
+      const graphCalls = stack.graph.requests.length;
+      const cases: [string, Record<string, string>, number, string][] = [
+        [
+          "hx-exfil",
+          {
+            RotatorType: "postgres",
+            ProviderAddress: `127.0.0.1:${listener.port}/hxdb`,
+            CredentialId: "hx_user",
+            AdminSecretName: "demo-postgres-app",
+          },
+          403,
+          "BindingNotAllowed",
+        ],
+        ["hx-storage", { ProviderAddress: other.id, CredentialId: "key1" }, 403, "BindingNotAllowed"],
+        [
+          "hx-entra",
+          { RotatorType: "entra-app-secret", ProviderAddress: `applications/${otherApp.id}` },
+          403,
+          "BindingNotAllowed",
+        ],
+        [
+          "hx-nul",
+          {
+            RotatorType: "postgres",
+            ProviderAddress: `${stack.postgres.host}:${stack.postgres.port}`,
+            CredentialId: "demo_app",
+            DatabaseName: "postgres\u0000options\u0000-c default_transaction_read_only=on",
+          },
+          422,
+          "MisconfiguredSecret",
+        ],
+      ];
+      for (const [name, tags, status, code] of cases) {
+        await kv.setSecret(name, `CANARY-${name}`, { tags });
+        const res = await fetch(`${stack.host.url}/api/secrets/${name}/rotate`, {
+          method: "POST",
+          headers: { "x-functions-key": stack.keys.functionKey, "content-type": "application/json" },
+          body: JSON.stringify({ force: true }),
+        });
+        const body = (await res.json()) as { outcome?: { error?: { code?: string } } };
+        expect([name, res.status, body.outcome?.error?.code]).toEqual([name, status, code]);
+        expect(stack.keyVault.store.versionsOf(name).versions).toHaveLength(1);
+        await expect(kv.getSecret(pendingRecordName(name))).rejects.toMatchObject({ statusCode: 404 });
+      }
+      expect(listener.connections).toHaveLength(0);
+      expect(other.keys).toEqual(keys);
+      expect(stack.graph.requests.slice(graphCalls)).toEqual([]);
+    } finally {
+      await listener.stop();
+    }
+  });
+
+  it("answers every ambiguous or malformed request with 4xx problem details and rotates nothing", async () => {
+    const before = stack.keyVault.store.versionsOf("demo-api-key").versions.length;
+    const send = (
+      pathAndQuery: string,
+      body: string | Buffer,
+      contentType = "application/json",
+    ): Promise<Response> =>
+      fetch(`${stack.host.url}/api/secrets/${pathAndQuery}`, {
+        method: "POST",
+        headers: { "x-functions-key": stack.keys.functionKey, "content-type": contentType },
+        body,
+      });
+    const answers: [string, number, string | null][] = [];
+    for (const [what, res] of [
+      ["duplicate body key", send("demo-api-key/rotate", '{"dryRun":true,"force":true,"dryRun":false}')],
+      ["duplicate query key", send("demo-api-key/rotate?force=true&force=false", "")],
+      ["query and body disagree", send("demo-api-key/rotate?dryRun=true", '{"dryRun":false,"force":true}')],
+      ["text/plain", send("demo-api-key/rotate", '{"force":true}', "text/plain")],
+      ["double decoding", send("%2564emo-api-key/rotate", '{"force":true}')],
+      ["malformed escape", send("%zz/rotate", '{"force":true}')],
+      ["10 MB body", send("demo-api-key/rotate", Buffer.alloc(10 * 1024 * 1024, 0x20))],
+    ] as const) {
+      const r = await res;
+      answers.push([what, r.status, r.headers.get("content-type")]);
+      expect(((await r.json()) as { status?: number }).status).toBe(r.status);
+    }
+    expect(answers).toEqual([
+      ["duplicate body key", 400, "application/problem+json"],
+      ["duplicate query key", 400, "application/problem+json"],
+      ["query and body disagree", 400, "application/problem+json"],
+      ["text/plain", 415, "application/problem+json"],
+      ["double decoding", 400, "application/problem+json"],
+      ["malformed escape", 400, "application/problem+json"],
+      ["10 MB body", 413, "application/problem+json"],
+    ]);
+    const connectReply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(stack.host.url).port), "127.0.0.1", () =>
+        socket.write("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
+      );
+      let text = "";
+      socket.on("data", (d) => (text += d.toString()));
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(connectReply).toMatch(/^HTTP\/1\.1 405 /);
+    expect(stack.keyVault.store.versionsOf("demo-api-key").versions.length).toBe(before);
   });
 
   it("keeps its state across a restart without seeding again, and names a port in use", async () => {
