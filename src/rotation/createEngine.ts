@@ -6,7 +6,7 @@ import { AuditTrail } from "../audit/auditTrail.js";
 import type { AppConfig } from "../config.js";
 import { consoleLogger, type Logger } from "../logging/logger.js";
 import { openAppContainer } from "../storage/appContainer.js";
-import { sdkClientOptions } from "../vault/clientOptions.js";
+import { sdkClientOptions, type SdkClientOptions } from "../vault/clientOptions.js";
 import { createCredential } from "../vault/createCredential.js";
 import { ThrottleSignal, throttleBackoffPolicy } from "../vault/throttlePolicy.js";
 import { WritePacer, writePacingPolicy } from "../vault/writePacer.js";
@@ -34,21 +34,23 @@ export function createVaultGateways(
 ): Map<string, VaultGateway> {
   const clientOptions = sdkClientOptions(config);
   return new Map(
-    config.vaults.map((v) => [
-      v.name,
-      new VaultGateway(
-        v,
-        new SecretClient(v.url, credential, {
+    config.vaults.map((vault) => {
+      // One pacer per vault: every attempt of a write, from either client, waits for its turn.
+      const pacer = new WritePacer();
+      const client = (retryOptions: SdkClientOptions["retryOptions"]): SecretClient =>
+        new SecretClient(vault.url, credential, {
           ...clientOptions,
+          retryOptions,
           disableChallengeResourceVerification: config.credential === "emulator",
           additionalPolicies: [
             { policy: throttleBackoffPolicy(throttle), position: "perCall" },
-            // Below the retries: every attempt of a write waits for its turn.
-            { policy: writePacingPolicy(new WritePacer()), position: "perRetry" },
+            { policy: writePacingPolicy(pacer), position: "perRetry" },
           ],
-        }),
-      ),
-    ]),
+        });
+      // Version writes are not idempotent: their client never retries on its own (VaultGateway does, after reading).
+      const writer = client({ ...clientOptions.retryOptions, maxRetries: 0 });
+      return [vault.name, new VaultGateway(vault, client(clientOptions.retryOptions), { writer })];
+    }),
   );
 }
 

@@ -1,0 +1,31 @@
+import { apply } from "./apply.js";
+import { commit } from "./commit.js";
+import { auditDeliver, auditKeep, closePending } from "./finish.js";
+import { issue } from "./issue.js";
+import { planStep } from "./planStep.js";
+import { preflight } from "./preflight.js";
+import { readCurrent } from "./readCurrent.js";
+import type { Step } from "./runState.js";
+import { stage } from "./stage.js";
+import { verify } from "./verify.js";
+
+/**
+ * The protocol as data: the engine runs these in order. A resumed rotation runs the steps after the last
+ * one its pending record recorded, and those marked `always`.
+ *
+ * Seams: binding authorization (issue 12) goes right after `plan`, as a Step with `always: true` so a resumed
+ * run is authorized again; telling consumers (issue 15) goes right after `commit`.
+ */
+export const ROTATION_SEQUENCE: readonly Step[] = [
+  readCurrent,
+  planStep,
+  preflight,
+  issue,
+  stage,
+  apply,
+  verify,
+  commit,
+  auditKeep,
+  closePending,
+  auditDeliver,
+];
