@@ -6,7 +6,7 @@ import { AuditTrail } from "../audit/auditTrail.js";
 import type { AppConfig } from "../config.js";
 import { consoleLogger, type Logger } from "../logging/logger.js";
 import { openAppContainer } from "../storage/appContainer.js";
-import { sdkClientOptions, type SdkClientOptions } from "../vault/clientOptions.js";
+import { sdkClientOptions, withoutRetries, type SdkClientOptions } from "../vault/clientOptions.js";
 import { createCredential } from "../vault/createCredential.js";
 import { ThrottleSignal, throttleBackoffPolicy } from "../vault/throttlePolicy.js";
 import { WritePacer, writePacingPolicy } from "../vault/writePacer.js";
@@ -45,10 +45,12 @@ export function createVaultGateways(
           additionalPolicies: [
             { policy: throttleBackoffPolicy(throttle), position: "perCall" },
             { policy: writePacingPolicy(pacer), position: "perRetry" },
+            // Innermost: a write's wait for its turn does not count against its deadline.
+            ...(clientOptions.additionalPolicies ?? []),
           ],
         });
       // Version writes are not idempotent: their client never retries on its own (VaultGateway does, after reading).
-      const writer = client({ ...clientOptions.retryOptions, maxRetries: 0 });
+      const writer = client(withoutRetries(clientOptions).retryOptions);
       return [vault.name, new VaultGateway(vault, client(clientOptions.retryOptions), { writer })];
     }),
   );

@@ -120,19 +120,28 @@ export class RotationEngine {
         durationMs: this.now().getTime() - started,
       };
     }
-    const run: RunState = { ...info, gateway, signal: new AbortController().signal };
+    const deadline = new AbortController();
+    const runSeconds = this.deps.settings.runTimeoutSeconds ?? 180;
+    const timer = setTimeout(() => deadline.abort(), runSeconds * 1000);
+    const run: RunState = { ...info, gateway, signal: deadline.signal };
     let outcome: RotationOutcome;
+    let settled = true;
     try {
-      outcome = await this.locked(run, lease, rotationTrace);
+      outcome = await this.locked(run, lease, rotationTrace, runSeconds);
     } catch (error) {
       if (error instanceof SimulatedCrash) {
         lease.abandon();
         throw error;
       }
+      // A call that timed out may still be carried out: nobody else may start until the lease runs out.
+      settled = !timedOut(error);
       outcome = this.failedOutcome(run, error);
       await this.record(outcome);
+    } finally {
+      clearTimeout(timer);
     }
-    await lease.release();
+    if (settled) await lease.release();
+    else lease.abandon();
     // Events an interrupted run kept but did not send go out with whichever run comes next.
     if (!(outcome.status === "rotated" && !outcome.resumed && run.delivered)) {
       await this.deps.audit
@@ -151,12 +160,17 @@ export class RotationEngine {
   }
 
   /** Runs the steps in order; a resumed rotation skips those its pending record says are done. */
-  private async locked(run: RunState, lease: BlobLease, trace: RotationTrace): Promise<RotationOutcome> {
+  private async locked(
+    run: RunState,
+    lease: BlobLease,
+    trace: RotationTrace,
+    runSeconds: number,
+  ): Promise<RotationOutcome> {
     for (const step of this.steps) {
       if (!step.always && this.doneBefore(step, run)) continue;
       await this.checkpoint(step.name, run.request, trace);
       if (step.writes) lease.assertHeld();
-      const skip = await step.run(run, this.stepDeps);
+      const skip = await beforeDeadline(run.signal, runSeconds, step.run(run, this.stepDeps));
       if (skip) return this.skip(run, skip.skip, skip.detail);
       if (step.recorded?.(run) && run.pending)
         run.pending = await run.gateway.recordStep(run.request.secret, run.pending, step.name);
@@ -267,4 +281,35 @@ export class RotationEngine {
     rotationTrace?.enter(step);
     await this.deps.checkpoint?.(step, request);
   }
+}
+
+/** The step's result, unless the run's deadline passes first: then a retryable RunTimedOut. */
+async function beforeDeadline<T>(signal: AbortSignal, seconds: number, work: Promise<T>): Promise<T> {
+  const late = (): RotationError =>
+    new RotationError(
+      "RunTimedOut",
+      `the run passed its deadline of ${seconds} s (RUN_TIMEOUT_SECONDS); the next run resumes it`,
+      true,
+    );
+  if (signal.aborted) throw late();
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        onAbort = () => reject(late());
+        signal.addEventListener("abort", onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Whether a failure came from a deadline (the run's, or a call's): such a call may still land. */
+function timedOut(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth += 1) {
+    if (e.name === "AbortError" || (e instanceof RotationError && e.code === "RunTimedOut")) return true;
+  }
+  return false;
 }

@@ -9,7 +9,7 @@ import {
   pendingRecordTags,
   type PendingRecord,
 } from "./pendingRecord.js";
-import { writeOnce, type WriteRetry } from "./writeOnce.js";
+import { WRITE_RETRY, writeOnce, type WriteRetry } from "./writeOnce.js";
 
 /** The latest version of a secret, as a rotation reads it. */
 export interface CurrentSecret {
@@ -45,7 +45,7 @@ export class VaultGateway {
     options: { writer?: SecretClient; retry?: WriteRetry } = {},
   ) {
     this.writer = options.writer ?? client;
-    this.retry = options.retry ?? { attempts: 3, delayMs: 500 };
+    this.retry = options.retry ?? WRITE_RETRY;
   }
 
   private readonly retry: WriteRetry;
@@ -104,7 +104,6 @@ export class VaultGateway {
     const existingTags = knownAbsent ? undefined : await this.tagsOfLatest(recordName);
     if (existingTags !== undefined) this.assertOwned(secretName, recordName, existingTags);
     const version = await writeOnce(
-      `staging the pending record of '${secretName}'`,
       this.retry,
       async () =>
         (
@@ -128,6 +127,7 @@ export class VaultGateway {
           ? (found.properties.version ?? "")
           : undefined;
       },
+      (error) => fromKeyVaultError(error, `staging the pending record of '${secretName}'`),
     );
     return { ...meta, recordName, version, value };
   }
@@ -153,7 +153,6 @@ export class VaultGateway {
   async commit(name: string, input: CommitInput): Promise<{ version: string; expiresOn: Date }> {
     const rotationId = input.tags.RotationId;
     return writeOnce(
-      `writing the new version of '${name}'`,
       this.retry,
       async () => {
         const written = await this.writer.setSecret(name, input.value, {
@@ -173,6 +172,7 @@ export class VaultGateway {
           ? { version: latest.version, expiresOn: latest.expiresOn ?? input.expiresOn }
           : undefined;
       },
+      (error) => fromKeyVaultError(error, `writing the new version of '${name}'`),
     );
   }
 

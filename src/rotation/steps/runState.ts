@@ -46,6 +46,10 @@ export interface EngineSettings {
   defaultValidityDays: number;
   rotateBeforeExpiryDays: number;
   minRotationIntervalMinutes: number;
+  /** RUN_TIMEOUT_SECONDS (180 when absent). */
+  runTimeoutSeconds?: number;
+  /** PROPAGATION_WAIT_SECONDS (0 when absent). */
+  propagationWaitSeconds?: number;
 }
 
 /** What the steps use besides the run itself. */

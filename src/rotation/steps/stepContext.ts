@@ -39,6 +39,7 @@ export function rotatorContext(run: RunState, deps: StepDeps): RotatorContext {
     azure: deps.azure,
     now: deps.now,
     signal: run.signal,
+    propagationMs: (deps.settings.propagationWaitSeconds ?? 0) * 1000,
     readSecret: async (name) => {
       const s = await run.gateway.readLatest(name);
       run.redactor.add(s.value, extractCredential(s.value, s.contentType, name));

@@ -6,7 +6,8 @@ import { need, type Step } from "./runState.js";
 /**
  * Verify: the target accepts the new value (a fresh login, a token, the provider's own view). On failure a
  * single credential gets its old value back and the rotation stays staged; an issued value the target does
- * not hold is worth nothing, so its record is closed and the next run issues a fresh one.
+ * not hold is worth nothing: it is removed from the provider, its record closed, and the next run issues
+ * a fresh one.
  */
 export const verify: Step = {
   name: "verify",
@@ -25,6 +26,8 @@ export const verify: Step = {
       await revertTarget(run, deps, change, "verify failed");
       const reason = run.redactor.scrub((error as Error).message ?? String(error));
       if (plan.rotator.issue) {
+        // Removed from the provider before the record closes: no credential outlives a failed rotation.
+        await plan.rotator.retire?.(plan.target, change, rotatorContext(run, deps));
         await run.gateway.disablePending(pending);
         run.pendingKept = false;
         throw new RotationError(
