@@ -102,6 +102,18 @@ export class RotationEngine {
       );
     }
     if (request.dryRun) return this.dryRun(info, gateway);
+    if (!request.expectedVersion && (request.trigger === "http" || request.trigger === "cli")) {
+      // On demand: the latest version on arrival, before waiting for the lease. If another run rotates the
+      // secret meanwhile, this request is answered `already-rotated`, with or without force.
+      try {
+        request = { ...request, expectedVersion: (await gateway.readLatest(request.secret)).version };
+      } catch (error) {
+        const failed = this.failedOutcome(info, error);
+        await this.record(failed);
+        return failed;
+      }
+      info.request = request;
+    }
     await this.checkpoint("lease", request, rotationTrace);
     let lease: BlobLease | undefined;
     try {
