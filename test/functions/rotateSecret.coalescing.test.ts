@@ -10,7 +10,7 @@ let proxy: LeaseHoldingProxy;
 beforeAll(async () => {
   stack = await startRotationStack({ vaultName: "coalesce" });
   proxy = await new LeaseHoldingProxy(new URL(stack.azurite.blobEndpoint)).start();
-  useSettings({ ...stack.env, AzureWebJobsStorage: throughProxy(stack.env.AzureWebJobsStorage, proxy.url) });
+  useSettings({ ...stack.env, AzureWebJobsStorage: throughProxy(stack.azurite.connectionString, proxy.url) });
 });
 afterAll(async () => {
   await proxy?.stop();
