@@ -13,6 +13,7 @@ import { WritePacer, writePacingPolicy } from "../vault/writePacer.js";
 import { ConfigurationError } from "../errors.js";
 import { VaultGateway } from "../vault/vaultGateway.js";
 import { LeaseManager } from "./blobLease.js";
+import { OpenRotations } from "./openRotations.js";
 import { RotationEngine, type EngineDeps } from "./rotationEngine.js";
 
 export interface RotatorApp {
@@ -24,6 +25,8 @@ export interface RotatorApp {
   credential: TokenCredential;
   /** Every 429 Key Vault answers any client of this app. */
   throttle: ThrottleSignal;
+  /** Rotations under way, for the resume timer. */
+  openRotations: OpenRotations;
 }
 
 /** One gateway per configured vault, with the app's client options and the throttle policy. */
@@ -80,7 +83,9 @@ export async function createRotatorApp(config: AppConfig, options: CreateOptions
   const container = await openAppContainer({ ...config, storage: config.storage }, credential);
   const configured = config.audit ? eventGridSink(config.audit, credential, config) : logSink(logger);
   const audit = new AuditTrail(container, options.sink ? options.sink(configured) : configured, logger);
+  const openRotations = new OpenRotations(container);
   const engine = new RotationEngine({
+    openRotations,
     vaults,
     leases: new LeaseManager(container, config.leaseSeconds),
     audit,
@@ -96,5 +101,5 @@ export async function createRotatorApp(config: AppConfig, options: CreateOptions
     ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  return { config, engine, audit, vaults, container, credential, throttle };
+  return { config, engine, audit, vaults, container, credential, throttle, openRotations };
 }

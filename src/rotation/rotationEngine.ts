@@ -8,6 +8,7 @@ import type { RotatorContext } from "../rotators/rotator.js";
 import { RotationTrace } from "../telemetry/telemetry.js";
 import type { VaultGateway } from "../vault/vaultGateway.js";
 import type { BlobLease, LeaseManager } from "./blobLease.js";
+import type { OpenRotations } from "./openRotations.js";
 import { Redactor } from "./redaction.js";
 import type { RotationOutcome, SkippedOutcome, SkipReason } from "./rotationOutcome.js";
 import { notDue, planOf } from "./steps/planStep.js";
@@ -39,6 +40,8 @@ export interface EngineDeps {
   checkpoint?: (step: RotationStep | (string & {}), request: RotationRequest) => void | Promise<void>;
   /** The protocol's steps, in order: ROTATION_SEQUENCE unless a caller adds one (authorize, consumers). */
   steps?: readonly Step[];
+  /** The index of rotations under way (the resume timer's). */
+  openRotations?: OpenRotations;
 }
 
 /** What an outcome is built from: enough for a skip or a failure, also before any lease is held. */
@@ -66,6 +69,7 @@ export class RotationEngine {
       credential: deps.credential,
       azure: deps.azure,
       now: this.now,
+      ...(deps.openRotations ? { openRotations: deps.openRotations } : {}),
     };
   }
 

@@ -33,9 +33,10 @@ export const auditKeep: Step = {
 export const closePending: Step = {
   name: "close-pending",
   writes: false,
-  run: async (run) => {
+  run: async (run, deps) => {
     await run.gateway.disablePending(need(run.pending, "the pending record"));
     run.pendingKept = false;
+    await deps.openRotations?.closed(run.request.vault, run.request.secret);
     return undefined;
   },
 };

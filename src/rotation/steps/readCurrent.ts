@@ -19,6 +19,11 @@ export const readCurrent: Step = {
     const { record: pending, absent } = await gateway.pendingState(request.secret);
     run.pendingAbsent = absent;
     if (!pending) {
+      if (request.resumeOnly) {
+        // An index entry left by a run that died before staging: nothing to resume.
+        await deps.openRotations?.closed(request.vault, request.secret);
+        return { skip: "not-due", detail: "no rotation of this secret is under way" };
+      }
       if (request.expectedVersion && current.version !== request.expectedVersion.toLowerCase())
         return {
           skip: "already-rotated",

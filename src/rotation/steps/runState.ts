@@ -1,6 +1,7 @@
 import type { TokenCredential } from "@azure/core-auth";
 import type { AuditEvent } from "../../audit/auditEvent.js";
 import type { AuditTrail } from "../../audit/auditTrail.js";
+import type { OpenRotations } from "../openRotations.js";
 import type { Logger } from "../../logging/logger.js";
 import type { CredentialChange, RotatorContext } from "../../rotators/rotator.js";
 import type { PendingRecord } from "../../vault/pendingRecord.js";
@@ -23,6 +24,8 @@ export interface RotationRequest {
   force?: boolean;
   /** The sweep: rotate only what is due (no expiry, expired, or expiring within the window). */
   onlyIfDue?: boolean;
+  /** Only finish a rotation under way (the resume timer); never start one. */
+  resumeOnly?: boolean;
 }
 
 /** Step boundaries, in order. The crash matrix stops the engine before each of them. */
@@ -60,6 +63,8 @@ export interface StepDeps {
   credential: TokenCredential;
   azure: RotatorContext["azure"];
   now: () => Date;
+  /** The index of rotations under way, for the resume timer; absent: not kept. */
+  openRotations?: OpenRotations;
 }
 
 /** The version a rotation wrote (or found written, when it resumed after the commit). */

@@ -19,6 +19,8 @@ export const stage: Step = {
       login,
     );
     redactor.add(value);
+    // Indexed before it is staged: the resume timer finds it whatever happens next.
+    await deps.openRotations?.opened(request.vault, request.secret);
     run.pending = await gateway.stagePending(
       request.secret,
       value,

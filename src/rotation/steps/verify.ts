@@ -30,6 +30,7 @@ export const verify: Step = {
         await plan.rotator.retire?.(plan.target, change, rotatorContext(run, deps));
         await run.gateway.disablePending(pending);
         run.pendingKept = false;
+        await deps.openRotations?.closed(run.request.vault, run.request.secret);
         throw new RotationError(
           "VerifyFailed",
           `the target does not hold the issued value: ${reason}; the next run issues a new one`,
