@@ -31,6 +31,12 @@ export interface AppConfig {
   rotateBeforeExpiryDays: number;
   minRotationIntervalMinutes: number;
   leaseSeconds: number;
+  /** The deadline of each call to an outside service, per attempt. */
+  callTimeoutSeconds: number;
+  /** The deadline of one rotation run. */
+  runTimeoutSeconds: number;
+  /** How long verify waits for a new credential to replicate at its provider. */
+  propagationWaitSeconds: number;
   sweepSchedule: string;
   sweepConcurrency: number;
   httpRequiredRole?: string;
@@ -60,6 +66,12 @@ export const SETTINGS = {
     "events and the sweep rotate this many days before expiry, at most half the validity (30)",
   MIN_ROTATION_INTERVAL_MINUTES: "on-demand rotation of a secret rotated more recently needs force (60)",
   LEASE_SECONDS: "blob lease duration, 15-60 (30)",
+  CALL_TIMEOUT_SECONDS:
+    "deadline of each call to Key Vault, ARM, Graph, storage (per attempt), 1-120 (30); databases have their own 10 s / 15 s",
+  RUN_TIMEOUT_SECONDS:
+    "deadline of one rotation run: past it the run fails retryably and the next run resumes, 2-900 (180)",
+  PROPAGATION_WAIT_SECONDS:
+    "how long verify keeps retrying a new credential its provider has not replicated yet (Entra client secrets), 0-300 (60)",
   SWEEP_SCHEDULE: "NCRONTAB schedule of the compliance sweep (0 0 3 * * *)",
   SWEEP_CONCURRENCY: "rotations the sweep runs at once, 1-32 (4)",
   HTTP_REQUIRED_ROLE:
@@ -306,6 +318,9 @@ export function loadConfig(
     rotateBeforeExpiryDays: wholeNumber(env, "ROTATE_BEFORE_EXPIRY_DAYS", 30, 0, 365, problems),
     minRotationIntervalMinutes: wholeNumber(env, "MIN_ROTATION_INTERVAL_MINUTES", 60, 0, 525_600, problems),
     leaseSeconds: wholeNumber(env, "LEASE_SECONDS", 30, 15, 60, problems),
+    callTimeoutSeconds: wholeNumber(env, "CALL_TIMEOUT_SECONDS", 30, 1, 120, problems),
+    runTimeoutSeconds: wholeNumber(env, "RUN_TIMEOUT_SECONDS", 180, 2, 900, problems),
+    propagationWaitSeconds: wholeNumber(env, "PROPAGATION_WAIT_SECONDS", 60, 0, 300, problems),
     sweepSchedule,
     sweepConcurrency: wholeNumber(env, "SWEEP_CONCURRENCY", 4, 1, 32, problems),
     ...(httpRequiredRole ? { httpRequiredRole } : {}),

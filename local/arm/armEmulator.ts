@@ -31,6 +31,7 @@ const ARM_AUDIENCES = [
   "https://management.azure.com/",
   "https://management.core.windows.net/",
 ];
+const ARM_FAULT_OPERATIONS = ["regenerateKey", "listKeys", "updateServer", "getResource"] as const;
 const RESOURCE_PATH =
   /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/([^/]+\/[^/]+)\/([^/]+)(?:\/(listKeys|regenerateKey))?$/i;
 
@@ -46,7 +47,12 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
   private readonly operations: LongRunningOperations;
 
   constructor(private readonly options: ArmEmulatorOptions = {}) {
-    super(options, { file: "arm.json", key: "resources", label: "ARM emulator" });
+    super(options, {
+      file: "arm.json",
+      key: "resources",
+      label: "ARM emulator",
+      operations: ARM_FAULT_OPERATIONS,
+    });
     this.operations = new LongRunningOperations(
       () => this.baseUrl,
       options.lroPolls ?? 1,
@@ -150,6 +156,24 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
       location: "westeurope",
       keys: { primaryKey: newKey(32), secondaryKey: newKey(32) },
     });
+  }
+
+  /** Fault operations: `regenerateKey`, `listKeys`, `updateServer` (the SQL admin password), `getResource`. */
+  protected override operationOf(
+    method: string,
+    path: string,
+  ): { operation: string; name?: string } | undefined {
+    const match = RESOURCE_PATH.exec(path);
+    if (!match) return undefined;
+    const [, , , , name, action] = match;
+    const operation = action
+      ? action.toLowerCase() === "listkeys"
+        ? "listKeys"
+        : "regenerateKey"
+      : method === "PATCH"
+        ? "updateServer"
+        : "getResource";
+    return { operation, ...(name ? { name } : {}) };
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

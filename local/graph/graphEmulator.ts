@@ -12,6 +12,8 @@ export interface PasswordCredential {
   endDateTime: string;
   /** Kept so consumers (tests) can authenticate; Graph returns it only from addPassword. */
   secretText: string;
+  /** When the token endpoint starts accepting it (after replication); absent: at once. */
+  acceptedFrom?: string;
 }
 
 export interface Application {
@@ -26,6 +28,12 @@ export interface GraphEmulatorOptions {
   certDir?: string;
   /** Keep the applications in a file here and load them on start (the local stack). */
   dataDir?: string;
+  /**
+   * How long a new client secret takes to work at the token endpoint. Entra ID replicates a new secret
+   * before it is accepted: seconds, sometimes more (Microsoft Q&A and the azure-sdk issues report 4-18 s;
+   * Graph's addPassword documentation says to allow for replication). 0 when absent.
+   */
+  secretPropagationMs?: number;
   /** Whether an identity may change an application's credentials (Application.ReadWrite.OwnedBy); all when absent. */
   authorize?: (identity: string, application: Application) => boolean;
 }
@@ -49,7 +57,7 @@ function view(app: Application): unknown {
     id: app.id,
     appId: app.appId,
     displayName: app.displayName,
-    passwordCredentials: app.passwordCredentials.map(({ secretText: _, ...p }) => ({
+    passwordCredentials: app.passwordCredentials.map(({ secretText: _, acceptedFrom: __, ...p }) => ({
       ...p,
       customKeyIdentifier: null,
       secretText: null,
@@ -69,7 +77,12 @@ export class GraphEmulator extends RecordEmulator<Application> {
   readonly requests: Array<{ method: string; path: string }> = [];
 
   constructor(private readonly options: GraphEmulatorOptions = {}) {
-    super(options, { file: "graph.json", key: "applications", label: "Graph emulator" });
+    super(options, {
+      file: "graph.json",
+      key: "applications",
+      label: "Graph emulator",
+      operations: ["addPassword", "removePassword", "getApplication", "token"],
+    });
   }
 
   protected snapshot(): Application[] {
@@ -91,6 +104,19 @@ export class GraphEmulator extends RecordEmulator<Application> {
     return app;
   }
 
+  /** Fault operations: `addPassword`, `removePassword`, `getApplication`, `token`; the name is the application's object or client id. */
+  protected override operationOf(
+    method: string,
+    path: string,
+  ): { operation: string; name?: string } | undefined {
+    if (method === "POST" && /^\/[^/]+\/oauth2\/v2\.0\/token$/.test(path)) return { operation: "token" };
+    const match = ROUTE.exec(decodeURIComponent(path));
+    if (!match) return undefined;
+    const [, objectId, appId, action] = match;
+    const name = objectId ?? appId;
+    return { operation: action ?? "getApplication", ...(name ? { name } : {}) };
+  }
+
   /** What Graph's addPassword does: a new secret of 40 characters, its first three as the hint. */
   addPassword(app: Application, displayName: string | null, endDateTime?: string): PasswordCredential {
     const secretText = randomBytes(30).toString("base64").replace(/\//g, "_").replace(/\+/g, "~");
@@ -102,6 +128,9 @@ export class GraphEmulator extends RecordEmulator<Application> {
       startDateTime: now.toISOString(),
       endDateTime: endDateTime ?? new Date(now.getTime() + 2 * 365 * 86_400_000).toISOString(),
       secretText,
+      ...(this.options.secretPropagationMs
+        ? { acceptedFrom: new Date(now.getTime() + this.options.secretPropagationMs).toISOString() }
+        : {}),
     };
     app.passwordCredentials.push(credential);
     this.changed();
@@ -111,9 +140,14 @@ export class GraphEmulator extends RecordEmulator<Application> {
   /** Whether a client secret would authenticate the application now (a consumer's view). */
   accepts(appId: string, secret: string): boolean {
     const app = [...this.applications.values()].find((a) => a.appId === appId);
+    const now = new Date();
     return (
-      app?.passwordCredentials.some((p) => p.secretText === secret && new Date(p.endDateTime) > new Date()) ??
-      false
+      app?.passwordCredentials.some(
+        (p) =>
+          p.secretText === secret &&
+          new Date(p.endDateTime) > now &&
+          (p.acceptedFrom === undefined || new Date(p.acceptedFrom) <= now),
+      ) ?? false
     );
   }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
 import path from "node:path";
 import { ensureLocalCertificate } from "../tls/localCertificate.js";
+import { NetFaultInjector } from "./faultInjector.js";
 import { listenOnLoopback, type ListeningServer } from "./loopbackServer.js";
 import { StateFile } from "./stateFile.js";
 
@@ -58,11 +59,15 @@ export abstract class RecordEmulator<T> {
   private listening?: ListeningServer;
   private state?: StateFile<Record<string, unknown>>;
   protected baseUrl = "";
+  /** Faults on demand (`/_emulator/faults`): failures, hangs and lost answers of the operations named. */
+  readonly faults: NetFaultInjector;
 
   constructor(
     protected readonly serving: { port?: number; certDir?: string; dataDir?: string },
-    private readonly records: { file: string; key: string; label: string },
-  ) {}
+    private readonly records: { file: string; key: string; label: string; operations?: readonly string[] },
+  ) {
+    this.faults = new NetFaultInjector(records.operations ?? []);
+  }
 
   get url(): string {
     return this.baseUrl;
@@ -75,7 +80,7 @@ export abstract class RecordEmulator<T> {
     this.restore(opened.loaded);
     const served = await serveHttps(
       this.serving,
-      (req, res) => this.handle(req, res),
+      (req, res) => this.faulted(req, res),
       (res, error) => this.internalError(res, error),
     );
     this.listening = served.listening;
@@ -84,6 +89,7 @@ export abstract class RecordEmulator<T> {
   }
 
   async stop(): Promise<void> {
+    this.faults.clear();
     await this.listening?.stop();
     await this.state?.flush();
   }
@@ -91,6 +97,20 @@ export abstract class RecordEmulator<T> {
   /** Call after every change to the records: they are saved shortly after. */
   protected changed(): void {
     this.state?.scheduleSave();
+  }
+
+  /** The admin endpoint, then the fault (if one matches), then the emulator's own answer. */
+  private async faulted(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", this.baseUrl);
+    if (url.pathname.replace(/\/+$/, "") === "/_emulator/faults") return this.faults.admin(req, res);
+    const op = this.operationOf(req.method ?? "GET", url.pathname);
+    if (op && this.faults.intercept(op.operation, op.name, res)) return;
+    return this.handle(req, res);
+  }
+
+  /** Which fault-injectable operation a request is, and the resource it names; undefined for none. */
+  protected operationOf(_method: string, _path: string): { operation: string; name?: string } | undefined {
+    return undefined;
   }
 
   protected abstract snapshot(): T[];

@@ -146,7 +146,13 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
     await eventGrid.start();
     started.push(eventGrid);
     const arm = new ArmEmulator({ port: ports.arm, certDir: path.join(dir, "tls"), dataDir: stateDir });
-    const graph = new GraphEmulator({ port: ports.graph, certDir: path.join(dir, "tls"), dataDir: stateDir });
+    const graph = new GraphEmulator({
+      port: ports.graph,
+      certDir: path.join(dir, "tls"),
+      dataDir: stateDir,
+      // As Entra ID: a new client secret works a few seconds after addPassword.
+      secretPropagationMs: 5000,
+    });
     await Promise.all([arm.start(), graph.start()]);
     started.push(arm, graph);
     const targets = demoTargets(arm, graph);

@@ -6,13 +6,14 @@ import { AuditTrail } from "../audit/auditTrail.js";
 import type { AppConfig } from "../config.js";
 import { consoleLogger, type Logger } from "../logging/logger.js";
 import { openAppContainer } from "../storage/appContainer.js";
-import { sdkClientOptions } from "../vault/clientOptions.js";
+import { sdkClientOptions, withoutRetries, type SdkClientOptions } from "../vault/clientOptions.js";
 import { createCredential } from "../vault/createCredential.js";
 import { ThrottleSignal, throttleBackoffPolicy } from "../vault/throttlePolicy.js";
 import { WritePacer, writePacingPolicy } from "../vault/writePacer.js";
 import { ConfigurationError } from "../errors.js";
 import { VaultGateway } from "../vault/vaultGateway.js";
 import { LeaseManager } from "./blobLease.js";
+import { OpenRotations } from "./openRotations.js";
 import { RotationEngine, type EngineDeps } from "./rotationEngine.js";
 
 export interface RotatorApp {
@@ -24,6 +25,8 @@ export interface RotatorApp {
   credential: TokenCredential;
   /** Every 429 Key Vault answers any client of this app. */
   throttle: ThrottleSignal;
+  /** Rotations under way, for the resume timer. */
+  openRotations: OpenRotations;
 }
 
 /** One gateway per configured vault, with the app's client options and the throttle policy. */
@@ -34,21 +37,25 @@ export function createVaultGateways(
 ): Map<string, VaultGateway> {
   const clientOptions = sdkClientOptions(config);
   return new Map(
-    config.vaults.map((v) => [
-      v.name,
-      new VaultGateway(
-        v,
-        new SecretClient(v.url, credential, {
+    config.vaults.map((vault) => {
+      // One pacer per vault: every attempt of a write, from either client, waits for its turn.
+      const pacer = new WritePacer();
+      const client = (retryOptions: SdkClientOptions["retryOptions"]): SecretClient =>
+        new SecretClient(vault.url, credential, {
           ...clientOptions,
+          retryOptions,
           disableChallengeResourceVerification: config.credential === "emulator",
           additionalPolicies: [
             { policy: throttleBackoffPolicy(throttle), position: "perCall" },
-            // Below the retries: every attempt of a write waits for its turn.
-            { policy: writePacingPolicy(new WritePacer()), position: "perRetry" },
+            { policy: writePacingPolicy(pacer), position: "perRetry" },
+            // Innermost: a write's wait for its turn does not count against its deadline.
+            ...(clientOptions.additionalPolicies ?? []),
           ],
-        }),
-      ),
-    ]),
+        });
+      // Version writes are not idempotent: their client never retries on its own (VaultGateway does, after reading).
+      const writer = client(withoutRetries(clientOptions).retryOptions);
+      return [vault.name, new VaultGateway(vault, client(clientOptions.retryOptions), { writer })];
+    }),
   );
 }
 
@@ -76,7 +83,9 @@ export async function createRotatorApp(config: AppConfig, options: CreateOptions
   const container = await openAppContainer({ ...config, storage: config.storage }, credential);
   const configured = config.audit ? eventGridSink(config.audit, credential, config) : logSink(logger);
   const audit = new AuditTrail(container, options.sink ? options.sink(configured) : configured, logger);
+  const openRotations = new OpenRotations(container);
   const engine = new RotationEngine({
+    openRotations,
     vaults,
     leases: new LeaseManager(container, config.leaseSeconds),
     audit,
@@ -92,5 +101,5 @@ export async function createRotatorApp(config: AppConfig, options: CreateOptions
     ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  return { config, engine, audit, vaults, container, credential, throttle };
+  return { config, engine, audit, vaults, container, credential, throttle, openRotations };
 }

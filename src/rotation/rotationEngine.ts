@@ -1,59 +1,30 @@
 import { randomUUID } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
-import type { AllowedTarget } from "../allowedTargets.js";
 import { auditEventFor } from "../audit/auditEvent.js";
 import type { AuditTrail } from "../audit/auditTrail.js";
 import { RotationError, SecretTagError, SimulatedCrash } from "../errors.js";
 import type { Logger } from "../logging/logger.js";
-import type { CredentialChange, RotatorContext } from "../rotators/rotator.js";
+import type { RotatorContext } from "../rotators/rotator.js";
 import { RotationTrace } from "../telemetry/telemetry.js";
-import type { PendingRecord } from "../vault/pendingRecord.js";
-import type { CurrentSecret, VaultGateway } from "../vault/vaultGateway.js";
+import type { VaultGateway } from "../vault/vaultGateway.js";
 import type { BlobLease, LeaseManager } from "./blobLease.js";
-import { generatePassword, type PasswordPolicy } from "./passwordPolicy.js";
-import { authorizeBinding } from "./authorizeBinding.js";
+import type { OpenRotations } from "./openRotations.js";
 import { Redactor } from "./redaction.js";
-import { committedTags, planRotation, type RotationPlan } from "./rotationPlan.js";
-import type { RotationOutcome, RotationTrigger, SkippedOutcome, SkipReason } from "./rotationOutcome.js";
-import { extractCredential, replaceCredential } from "./secretValue.js";
+import type { RotationOutcome, SkippedOutcome, SkipReason } from "./rotationOutcome.js";
+import { notDue, planOf } from "./steps/planStep.js";
+import {
+  need,
+  type EngineSettings,
+  type RotationRequest,
+  type RotationStep,
+  type RunState,
+  type Step,
+  type StepDeps,
+} from "./steps/runState.js";
+import { ROTATION_SEQUENCE } from "./steps/sequence.js";
 
-export interface RotationRequest {
-  vault: string;
-  secret: string;
-  trigger: RotationTrigger;
-  /** The version an event was raised for: a different latest version means it was already rotated. */
-  expectedVersion?: string;
-  dryRun?: boolean;
-  /** Rotate even if the secret was rotated within the minimum interval. */
-  force?: boolean;
-  /** The sweep: rotate only what is due (no expiry, expired, or expiring within the window). */
-  onlyIfDue?: boolean;
-}
-
-/** Step boundaries, in order. The crash matrix stops the engine before each of them. */
-export const ROTATION_STEPS = [
-  "lease",
-  "read",
-  "plan",
-  "preflight",
-  "issue",
-  "stage",
-  "apply",
-  "verify",
-  "commit",
-  "audit-keep",
-  "close-pending",
-  "audit-deliver",
-] as const;
-export type RotationStep = (typeof ROTATION_STEPS)[number];
-
-export interface EngineSettings {
-  defaultValidityDays: number;
-  rotateBeforeExpiryDays: number;
-  minRotationIntervalMinutes: number;
-  /** AKV_ROTATOR_ALLOWED_TARGETS: what a secret may be bound to (authorizeBinding). */
-  allowedTargets?: readonly AllowedTarget[];
-}
+export { ROTATION_STEPS } from "./steps/runState.js";
+export type { EngineSettings, RotationRequest, RotationStep } from "./steps/runState.js";
 
 export interface EngineDeps {
   vaults: ReadonlyMap<string, VaultGateway>;
@@ -66,41 +37,40 @@ export interface EngineDeps {
   settings: EngineSettings;
   now?: () => Date;
   /** Test seam: runs at each step boundary. A SimulatedCrash thrown here ends the run as a process death would. */
-  checkpoint?: (step: RotationStep, request: RotationRequest) => void | Promise<void>;
+  checkpoint?: (step: RotationStep | (string & {}), request: RotationRequest) => void | Promise<void>;
+  /** The protocol's steps, in order: ROTATION_SEQUENCE unless a caller adds one (authorize, consumers). */
+  steps?: readonly Step[];
+  /** The index of rotations under way (the resume timer's). */
+  openRotations?: OpenRotations;
 }
 
 /** What an outcome is built from: enough for a skip or a failure, also before any lease is held. */
-interface RunInfo {
-  request: RotationRequest;
-  redactor: Redactor;
-  started: number;
-  rotationId: string;
-  rotator?: string;
-  pendingKept: boolean;
-}
-
-/** A run holding the lease. */
-interface Run extends RunInfo {
-  trace?: RotationTrace;
-  gateway: VaultGateway;
-  lease: BlobLease;
-  /** This run delivered its own audit event: no outbox sweep needed afterwards. */
-  delivered?: boolean;
-}
-
-const DAY_MS = 86_400_000;
-const DEFAULT_POLICY: PasswordPolicy = { length: 32, require: ["lower", "upper", "digit"] };
+type RunInfo = Pick<RunState, "request" | "redactor" | "started" | "rotationId" | "rotator" | "pendingKept">;
 
 /**
- * The rotation protocol of DESIGN.md: lease -> read -> plan -> stage -> apply -> verify -> commit -> finish.
- * The new value is in Key Vault (the pending record) before the target is touched, every step is safe to
- * repeat, and a run that finds a pending record resumes it, so a crash at any point converges.
+ * The rotation protocol of DESIGN.md: lease, then the steps of ROTATION_SEQUENCE (read, plan, preflight,
+ * issue, stage, apply, verify, commit, finish), then release. The engine only sequences: it stops at each
+ * step boundary for the crash seam, checks the lease before every write, records in the pending record the
+ * steps that say so, and turns what happened into an outcome. A run that finds a pending record resumes it
+ * from the last step recorded there.
  */
 export class RotationEngine {
   private readonly now: () => Date;
+  private readonly steps: readonly Step[];
+  private readonly stepDeps: StepDeps;
 
   constructor(private readonly deps: EngineDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.steps = deps.steps ?? ROTATION_SEQUENCE;
+    this.stepDeps = {
+      audit: deps.audit,
+      logger: deps.logger,
+      settings: deps.settings,
+      credential: deps.credential,
+      azure: deps.azure,
+      now: this.now,
+      ...(deps.openRotations ? { openRotations: deps.openRotations } : {}),
+    };
   }
 
   async rotate(request: RotationRequest): Promise<RotationOutcome> {
@@ -136,6 +106,18 @@ export class RotationEngine {
       );
     }
     if (request.dryRun) return this.dryRun(info, gateway);
+    if (!request.expectedVersion && (request.trigger === "http" || request.trigger === "cli")) {
+      // On demand: the latest version on arrival, before waiting for the lease. If another run rotates the
+      // secret meanwhile, this request is answered `already-rotated`, with or without force.
+      try {
+        request = { ...request, expectedVersion: (await gateway.readLatest(request.secret)).version };
+      } catch (error) {
+        const failed = this.failedOutcome(info, error);
+        await this.record(failed);
+        return failed;
+      }
+      info.request = request;
+    }
     await this.checkpoint("lease", request, rotationTrace);
     let lease: BlobLease | undefined;
     try {
@@ -154,19 +136,28 @@ export class RotationEngine {
         durationMs: this.now().getTime() - started,
       };
     }
-    const run: Run = { ...info, trace: rotationTrace, gateway, lease };
+    const deadline = new AbortController();
+    const runSeconds = this.deps.settings.runTimeoutSeconds ?? 180;
+    const timer = setTimeout(() => deadline.abort(), runSeconds * 1000);
+    const run: RunState = { ...info, gateway, signal: deadline.signal };
     let outcome: RotationOutcome;
+    let settled = true;
     try {
-      outcome = await this.locked(run);
+      outcome = await this.locked(run, lease, rotationTrace, runSeconds);
     } catch (error) {
       if (error instanceof SimulatedCrash) {
         lease.abandon();
         throw error;
       }
+      // A call that timed out may still be carried out: nobody else may start until the lease runs out.
+      settled = !timedOut(error);
       outcome = this.failedOutcome(run, error);
       await this.record(outcome);
+    } finally {
+      clearTimeout(timer);
     }
-    await lease.release();
+    if (settled) await lease.release();
+    else lease.abandon();
     // Events an interrupted run kept but did not send go out with whichever run comes next.
     if (!(outcome.status === "rotated" && !outcome.resumed && run.delivered)) {
       await this.deps.audit
@@ -184,263 +175,30 @@ export class RotationEngine {
     return outcome;
   }
 
-  private async locked(run: Run): Promise<RotationOutcome> {
-    const { request, gateway, redactor } = run;
-    await this.checkpoint("read", request, run.trace);
-    const current = await gateway.readLatest(request.secret);
-    redactor.add(current.value);
-    const { record: pending, absent } = await gateway.pendingState(request.secret);
-    if (pending) {
-      redactor.add(pending.value);
-      return this.resume(run, current, pending);
-    }
-    if (request.expectedVersion && current.version !== request.expectedVersion.toLowerCase()) {
-      return this.skip(
-        run,
-        "already-rotated",
-        `the event was for version ${request.expectedVersion}; the latest is ${current.version}`,
-      );
-    }
-    await this.checkpoint("plan", request, run.trace);
-    const plan = this.plan(run, current);
-    if (!plan) return this.skip(run, "unmanaged", "the secret has neither ProviderAddress nor RotatorType");
-    await this.authorize(run, plan);
-    const notDue = this.notDue(request, current, plan);
-    if (notDue) return this.skip(run, "not-due", notDue);
-
-    const { rotator } = plan;
-    // The engine makes passwords; targets that issue their own credentials make them in "issue".
-    let newCredential = rotator.issue ? "" : generatePassword(rotator.passwordPolicy ?? DEFAULT_POLICY);
-    const change = this.change(run, current, plan, newCredential);
-    const ctx = this.context(run);
-    await this.beforeWrite("preflight", run);
-    await rotator.preflight(plan.target, change, ctx);
-
-    await this.beforeWrite("issue", run);
-    if (rotator.issue) {
-      newCredential = await rotator.issue(plan.target, change, ctx);
-      redactor.add(newCredential);
-      if (newCredential === "")
-        throw new RotationError(
-          "TargetIssuedNothing",
-          `the ${plan.rotatorType} target returned no new credential`,
-          true,
-        );
-    }
-
-    await this.beforeWrite("stage", run);
-    const login =
-      plan.strategy === "dual" ? { from: plan.activeCredentialId, to: plan.credentialId } : undefined;
-    const value = replaceCredential(current.value, current.contentType, request.secret, newCredential, login);
-    redactor.add(value);
-    const staged = await gateway.stagePending(
-      request.secret,
-      value,
-      current.contentType,
-      {
-        rotationId: run.rotationId,
-        baseVersion: current.version,
-        credentialId: plan.credentialId,
-        trigger: request.trigger,
-        stagedAt: this.now(),
-      },
-      absent,
-    );
-    run.pendingKept = true;
-    return this.complete(run, current, plan, staged, false);
-  }
-
-  /** An earlier run stopped half-way: finish it with its value, whatever triggered this run. */
-  private async resume(run: Run, current: CurrentSecret, pending: PendingRecord): Promise<RotationOutcome> {
-    run.rotationId = pending.rotationId;
-    run.pendingKept = true;
-    this.deps.logger.warn("resuming an interrupted rotation", {
-      rotationId: pending.rotationId,
-      secret: run.request.secret,
-    });
-    if (current.tags.RotationId === pending.rotationId) {
-      // Committed already; only the finish is missing.
-      const plan = this.plan(run, current, true);
-      return this.finish(run, pending, {
-        previousVersion: current.tags.PreviousVersion ?? pending.baseVersion,
-        newVersion: current.version,
-        expiresOn: current.expiresOn ?? this.now(),
-        credentialId: pending.credentialId,
-        rotator: plan?.rotatorType ?? current.tags.RotatorType ?? "unknown",
-      });
-    }
-    if (current.version !== pending.baseVersion) {
-      throw new RotationError(
-        "PendingConflict",
-        `a rotation (${pending.rotationId}) was staged on version ${pending.baseVersion}, but version ${current.version} was written since; check which value the target accepts, then disable '${pending.recordName}'`,
-        false,
-      );
-    }
-    await this.checkpoint("plan", run.request, run.trace);
-    const plan = this.plan(run, current);
-    if (!plan || plan.credentialId !== pending.credentialId) {
-      throw new RotationError(
-        "PendingConflict",
-        `the tags of '${run.request.secret}' changed since rotation ${pending.rotationId} was staged`,
-        false,
-      );
-    }
-    await this.authorize(run, plan);
-    return this.complete(run, current, plan, pending, true);
-  }
-
-  private async complete(
-    run: Run,
-    current: CurrentSecret,
-    plan: RotationPlan,
-    pending: PendingRecord,
-    resumed: boolean,
+  /** Runs the steps in order; a resumed rotation skips those its pending record says are done. */
+  private async locked(
+    run: RunState,
+    lease: BlobLease,
+    trace: RotationTrace,
+    runSeconds: number,
   ): Promise<RotationOutcome> {
-    const { request } = run;
-    const newCredential = extractCredential(pending.value, current.contentType, request.secret);
-    const change = this.change(run, current, plan, newCredential);
-    const ctx = this.context(run);
-    await this.beforeWrite("apply", run);
-    await plan.rotator.apply(plan.target, change, ctx);
-
-    await this.checkpoint("verify", request, run.trace);
-    try {
-      await plan.rotator.verify(plan.target, change, ctx);
-    } catch (error) {
-      if (error instanceof SimulatedCrash) throw error;
-      if (plan.strategy === "single" && plan.rotator.revert) {
-        await plan.rotator.revert(plan.target, change, ctx).catch((revertError: unknown) => {
-          if (revertError instanceof SimulatedCrash) throw revertError;
-          this.deps.logger.error(
-            "could not put the old value back after a failed verify; the pending record holds the value the target has",
-            {
-              rotationId: run.rotationId,
-              reason: run.redactor.scrub((revertError as Error).message),
-            },
-          );
-        });
-      }
-      const reason = run.redactor.scrub((error as Error).message ?? String(error));
-      if (plan.rotator.issue) {
-        // An issued value the target does not hold is worth nothing: consumers still use the untouched
-        // active credential, so close the record and let the next run issue a fresh one.
-        await run.gateway.disablePending(pending);
-        run.pendingKept = false;
-        throw new RotationError(
-          "VerifyFailed",
-          `the target does not hold the issued value: ${reason}; the next run issues a new one`,
-          true,
-        );
-      }
-      throw new RotationError("VerifyFailed", `the target did not accept the new value: ${reason}`, false);
+    for (const step of this.steps) {
+      if (!step.always && this.doneBefore(step, run)) continue;
+      await this.checkpoint(step.name, run.request, trace);
+      if (step.writes) lease.assertHeld();
+      const skip = await beforeDeadline(run.signal, runSeconds, step.run(run, this.stepDeps));
+      if (skip) return this.skip(run, skip.skip, skip.detail);
+      if (step.recorded?.(run) && run.pending)
+        run.pending = await run.gateway.recordStep(run.request.secret, run.pending, step.name);
     }
-
-    await this.beforeWrite("commit", run);
-    const at = this.now();
-    let committed: { version: string; expiresOn: Date };
-    try {
-      committed = await run.gateway.commit(request.secret, {
-        value: pending.value,
-        tags: committedTags(current.tags, plan, {
-          rotationId: run.rotationId,
-          trigger: pending.trigger,
-          previousVersion: current.version,
-          at,
-        }),
-        ...(current.contentType ? { contentType: current.contentType } : {}),
-        expiresOn: new Date(at.getTime() + plan.validityDays * DAY_MS),
-      });
-    } catch (error) {
-      committed = await this.afterFailedCommit(run, current, plan, change, error);
-    }
-    return this.finish(run, pending, {
-      previousVersion: current.version,
-      newVersion: committed.version,
-      expiresOn: committed.expiresOn,
-      credentialId: plan.credentialId,
-      rotator: plan.rotatorType,
-      resumed,
-    });
+    return need(run.outcome, "the outcome");
   }
 
-  /**
-   * The commit failed, or its answer was lost. If Key Vault shows it landed, carry on. If Key Vault shows
-   * it did not, put the old value back on the target (single mode) so consumers of the latest version keep
-   * working until the next run; the pending record keeps the new value. If Key Vault cannot tell, change
-   * nothing: the pending record holds the value the target now has.
-   */
-  private async afterFailedCommit(
-    run: Run,
-    current: CurrentSecret,
-    plan: RotationPlan,
-    change: CredentialChange,
-    error: unknown,
-  ): Promise<{ version: string; expiresOn: Date }> {
-    let latest: CurrentSecret;
-    try {
-      latest = await run.gateway.readLatest(run.request.secret);
-    } catch {
-      throw error;
-    }
-    if (latest.tags.RotationId === run.rotationId)
-      return { version: latest.version, expiresOn: latest.expiresOn ?? this.now() };
-    if (latest.version === current.version && plan.strategy === "single" && plan.rotator.revert) {
-      await plan.rotator.revert(plan.target, change, this.context(run)).then(
-        () =>
-          this.deps.logger.warn(
-            "commit failed; the old value is back on the target and the rotation stays staged",
-            { rotationId: run.rotationId },
-          ),
-        (revertError: unknown) => {
-          if (revertError instanceof SimulatedCrash) throw revertError;
-          this.deps.logger.error(
-            "commit failed and the old value could not be put back; the pending record holds the value the target has",
-            {
-              rotationId: run.rotationId,
-              reason: run.redactor.scrub((revertError as Error).message),
-            },
-          );
-        },
-      );
-    }
-    throw error;
-  }
-  /** Keep the audit event, close the pending record, then deliver: a crash anywhere here is finished by the next run. */
-  private async finish(
-    run: Run,
-    pending: PendingRecord,
-    done: {
-      previousVersion: string;
-      newVersion: string;
-      expiresOn: Date;
-      credentialId: string;
-      rotator: string;
-      resumed?: boolean;
-    },
-  ): Promise<RotationOutcome> {
-    const outcome: RotationOutcome = {
-      vault: run.request.vault,
-      secret: run.request.secret,
-      trigger: run.request.trigger,
-      rotationId: run.rotationId,
-      status: "rotated",
-      rotator: done.rotator,
-      previousVersion: done.previousVersion,
-      newVersion: done.newVersion,
-      expiresOn: done.expiresOn.toISOString(),
-      credentialId: done.credentialId,
-      resumed: done.resumed ?? true,
-      durationMs: this.now().getTime() - run.started,
-    };
-    const event = auditEventFor(outcome, this.now());
-    await this.checkpoint("audit-keep", run.request, run.trace);
-    if (event) await this.deps.audit.keep(event);
-    await this.checkpoint("close-pending", run.request, run.trace);
-    await run.gateway.disablePending(pending);
-    run.pendingKept = false;
-    await this.checkpoint("audit-deliver", run.request, run.trace);
-    if (event) run.delivered = await this.deps.audit.deliver(event);
-    return outcome;
+  /** Whether an earlier run of this rotation completed `step` (it is at or before the recorded one). */
+  private doneBefore(step: Step, run: RunState): boolean {
+    if (run.resumedAfter === undefined) return false;
+    const recorded = this.steps.findIndex((s) => s.name === run.resumedAfter);
+    return this.steps.indexOf(step) <= recorded;
   }
 
   private async dryRun(run: RunInfo, gateway: VaultGateway): Promise<RotationOutcome> {
@@ -448,14 +206,14 @@ export class RotationEngine {
     try {
       const current = await gateway.readLatest(request.secret);
       run.redactor.add(current.value);
-      const plan = this.plan(run, current);
+      const plan = planOf(run, this.stepDeps, current);
       if (!plan)
         return this.skipOutcome(run, "unmanaged", "the secret has neither ProviderAddress nor RotatorType");
       const pending = await gateway.readPending(request.secret);
-      const notDue = this.notDue(request, current, plan);
+      const why = notDue(request, current, plan, this.stepDeps);
       const detail = pending
         ? `rotation ${pending.rotationId} is under way and would be resumed`
-        : (notDue ??
+        : (why ??
           `would rotate ${plan.credentialId} (${plan.strategy}) and keep the new version for ${plan.validityDays} days`);
       return {
         ...this.skipOutcome(run, "dry-run", detail),
@@ -471,88 +229,7 @@ export class RotationEngine {
     }
   }
 
-  private plan(run: RunInfo, current: CurrentSecret, lenient = false): RotationPlan | undefined {
-    try {
-      const result = planRotation(run.request.secret, current.tags, this.deps.settings.defaultValidityDays);
-      if (!result.managed) return undefined;
-      run.rotator = result.plan.rotatorType;
-      return result.plan;
-    } catch (error) {
-      if (lenient) return undefined;
-      throw error;
-    }
-  }
-
-  /** The security model's hook: the plan's bindings are allowed by someone other than the tag-writer. */
-  private authorize(run: Run, plan: RotationPlan): Promise<void> {
-    return authorizeBinding(plan, {
-      vault: run.request.vault,
-      secret: run.request.secret,
-      allowedTargets: this.deps.settings.allowedTargets ?? [],
-      readSecret: this.context(run).readSecret,
-    });
-  }
-
-  /**
-   * Why this run should not rotate now, if it should not. Events and the sweep rotate only what is due:
-   * no expiry, expired, or expiring within the due window, which is ROTATE_BEFORE_EXPIRY_DAYS but at most
-   * half the validity. (Key Vault raises SecretNearExpiry 30 days ahead; without the cap, a version valid
-   * for 30 days or less would be near expiry the moment it is written and rotate again at once.) On demand,
-   * a version younger than MIN_ROTATION_INTERVAL_MINUTES needs force.
-   */
-  private notDue(request: RotationRequest, current: CurrentSecret, plan: RotationPlan): string | undefined {
-    if (request.force) return undefined;
-    const now = this.now().getTime();
-    const { rotateBeforeExpiryDays, minRotationIntervalMinutes } = this.deps.settings;
-    if ((request.onlyIfDue || request.trigger === "event") && current.expiresOn) {
-      const windowDays = Math.min(rotateBeforeExpiryDays, plan.validityDays / 2);
-      const leftDays = (current.expiresOn.getTime() - now) / DAY_MS;
-      if (leftDays > windowDays) {
-        return `expires ${current.expiresOn.toISOString()}, in ${Math.floor(leftDays)} days; it is due ${windowDays} days before`;
-      }
-    }
-    if (
-      (request.trigger === "http" || request.trigger === "cli") &&
-      !request.onlyIfDue &&
-      current.createdOn
-    ) {
-      const ageMinutes = (now - current.createdOn.getTime()) / 60_000;
-      if (ageMinutes < minRotationIntervalMinutes) {
-        return `the latest version is ${Math.floor(ageMinutes)} minutes old (minimum ${minRotationIntervalMinutes}); use force to rotate anyway`;
-      }
-    }
-    return undefined;
-  }
-
-  /** The change a rotator sees; both credentials join the redactor (inside JSON or a connection string too). */
-  private change(run: Run, current: CurrentSecret, plan: RotationPlan, newValue: string): CredentialChange {
-    const activeValue = extractCredential(current.value, current.contentType, run.request.secret);
-    run.redactor.add(activeValue, newValue);
-    return {
-      credentialId: plan.credentialId,
-      newValue,
-      ...(plan.strategy === "single" ? { currentValue: activeValue } : {}),
-      activeCredentialId: plan.activeCredentialId,
-      activeValue,
-      rotationId: run.rotationId,
-      validUntil: new Date(this.now().getTime() + plan.validityDays * DAY_MS),
-    };
-  }
-
-  private context(run: Run): RotatorContext {
-    return {
-      credential: this.deps.credential,
-      azure: this.deps.azure,
-      now: this.now,
-      readSecret: async (name) => {
-        const s = await run.gateway.readLatest(name);
-        run.redactor.add(s.value, extractCredential(s.value, s.contentType, name));
-        return { value: s.value, tags: s.tags, ...(s.contentType ? { contentType: s.contentType } : {}) };
-      },
-    };
-  }
-
-  private async skip(run: Run, reason: SkipReason, detail: string): Promise<RotationOutcome> {
+  private async skip(run: RunInfo, reason: SkipReason, detail: string): Promise<RotationOutcome> {
     const outcome = this.skipOutcome(run, reason, detail);
     await this.record(outcome);
     return outcome;
@@ -612,18 +289,43 @@ export class RotationEngine {
     });
   }
 
-  /** A step that writes (to the target or Key Vault): only while this run still holds the lease. */
-  private async beforeWrite(step: RotationStep, run: Run): Promise<void> {
-    await this.checkpoint(step, run.request, run.trace);
-    run.lease.assertHeld();
-  }
-
   private async checkpoint(
-    step: RotationStep,
+    step: RotationStep | (string & {}),
     request: RotationRequest,
     rotationTrace: RotationTrace | undefined,
   ): Promise<void> {
     rotationTrace?.enter(step);
     await this.deps.checkpoint?.(step, request);
   }
+}
+
+/** The step's result, unless the run's deadline passes first: then a retryable RunTimedOut. */
+async function beforeDeadline<T>(signal: AbortSignal, seconds: number, work: Promise<T>): Promise<T> {
+  const late = (): RotationError =>
+    new RotationError(
+      "RunTimedOut",
+      `the run passed its deadline of ${seconds} s (RUN_TIMEOUT_SECONDS); the next run resumes it`,
+      true,
+    );
+  if (signal.aborted) throw late();
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        onAbort = () => reject(late());
+        signal.addEventListener("abort", onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Whether a failure came from a deadline (the run's, or a call's): such a call may still land. */
+function timedOut(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth += 1) {
+    if (e.name === "AbortError" || (e instanceof RotationError && e.code === "RunTimedOut")) return true;
+  }
+  return false;
 }

@@ -1,4 +1,5 @@
 import { RotationError, SecretTagError } from "../errors.js";
+import { WRITE_RETRY, writeOnce } from "../vault/writeOnce.js";
 import { GraphClient, proveClientSecret, tenantOf } from "./graphClient.js";
 import type { Rotator, SecretTags } from "./rotator.js";
 
@@ -17,6 +18,7 @@ interface PasswordCredential {
   keyId: string;
   displayName?: string | null;
   hint?: string | null;
+  startDateTime?: string | null;
   endDateTime?: string | null;
 }
 interface Application {
@@ -30,6 +32,8 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const OURS = "akv-rotator ";
 const DAY_MS = 86_400_000;
 const ours = (rotationId: string): string => `${OURS}${rotationId}`;
+/** Clock skew allowed between Graph's startDateTime and the RotatedAt tag we wrote. */
+const SKEW_MS = 60_000;
 
 function parseTarget(tags: SecretTags, secret: string): EntraAppTarget {
   const match = ADDRESS.exec(tags.ProviderAddress ?? "");
@@ -71,6 +75,20 @@ async function readApplication(target: EntraAppTarget, graph: GraphClient): Prom
   return app;
 }
 
+async function removeSecrets(
+  target: EntraAppTarget,
+  graph: GraphClient,
+  which: (p: PasswordCredential) => boolean,
+  app?: Application,
+): Promise<void> {
+  for (const p of (app ?? (await readApplication(target, graph))).passwordCredentials ?? []) {
+    if (!p.displayName?.startsWith(OURS) || !which(p)) continue;
+    await graph.call("POST", `${target.path}/removePassword`, `removing a client secret of ${target.path}`, {
+      keyId: p.keyId,
+    });
+  }
+}
+
 /**
  * `entra-app-secret`: an Entra application's client secret through Microsoft Graph. Adds a new secret that
  * outlives the version by the grace period, stages it, then retires the secrets it made earlier, except the
@@ -87,37 +105,48 @@ export const entraAppSecretRotator: Rotator<EntraAppTarget> = {
   preflight: async (target, _change, ctx) => {
     await readApplication(target, new GraphClient(ctx));
   },
+  // addPassword is not idempotent and Graph shows a secret's text only in its answer: never repeated by the
+  // pipeline; after a lost answer, a secret of this rotation that landed is removed, then one is added again.
   issue: async (target, change, ctx) => {
     const end = new Date(change.validUntil.getTime() + target.graceDays * DAY_MS);
-    const created = await new GraphClient(ctx).call<{ secretText?: string }>(
-      "POST",
-      `${target.path}/addPassword`,
-      `adding a client secret to ${target.path}`,
-      { passwordCredential: { displayName: ours(change.rotationId), endDateTime: end.toISOString() } },
+    const graph = new GraphClient(ctx);
+    const once = new GraphClient(ctx, { once: true });
+    const what = `adding a client secret to ${target.path}`;
+    return writeOnce(
+      WRITE_RETRY,
+      async () =>
+        (
+          await once.call<{ secretText?: string }>("POST", `${target.path}/addPassword`, what, {
+            passwordCredential: { displayName: ours(change.rotationId), endDateTime: end.toISOString() },
+          })
+        ).secretText ?? "",
+      async () => {
+        await removeSecrets(target, graph, (p) => p.displayName === ours(change.rotationId));
+        return undefined;
+      },
+      (error) =>
+        error instanceof RotationError
+          ? error
+          : new RotationError("TargetUnreachable", `${what}: ${(error as Error).message}`, true),
     );
-    return created.secretText ?? "";
   },
+  // Retires secrets it made earlier: after the grace period all but the active one; at once those made after
+  // the active one took over, which no version holds (rotations that failed before their commit).
   apply: async (target, change, ctx) => {
     const graph = new GraphClient(ctx);
     const since = target.activeSince?.getTime();
-    if (since === undefined || (ctx.now?.() ?? new Date()).getTime() < since + target.graceDays * DAY_MS)
-      return;
+    const now = (ctx.now?.() ?? new Date()).getTime();
     const keep = new Set([
       ours(change.rotationId),
       ...(target.activeRotationId ? [ours(target.activeRotationId)] : []),
     ]);
-    const app = await readApplication(target, graph);
-    for (const old of app.passwordCredentials ?? []) {
-      if (!old.displayName?.startsWith(OURS) || keep.has(old.displayName)) continue;
-      await graph.call(
-        "POST",
-        `${target.path}/removePassword`,
-        `removing an earlier client secret of ${target.path}`,
-        {
-          keyId: old.keyId,
-        },
-      );
-    }
+    const pastGrace = since !== undefined && now >= since + target.graceDays * DAY_MS;
+    const orphan = (p: PasswordCredential): boolean =>
+      since !== undefined && new Date(p.startDateTime ?? 0).getTime() > since + SKEW_MS;
+    await removeSecrets(target, graph, (p) => !keep.has(p.displayName ?? "") && (pastGrace || orphan(p)));
+  },
+  retire: async (target, change, ctx) => {
+    await removeSecrets(target, new GraphClient(ctx), (p) => p.displayName === ours(change.rotationId));
   },
   verify: async (target, change, ctx) => {
     const app = await readApplication(target, new GraphClient(ctx));
@@ -137,7 +166,7 @@ export const entraAppSecretRotator: Rotator<EntraAppTarget> = {
         `the client secret of rotation ${change.rotationId} is not the value staged, or has expired`,
         false,
       );
-    // Then as consumers use it: a token for the application with the new secret.
+    // Then as consumers use it: a token for the application with the new secret, once Entra has it.
     await proveClientSecret(ctx, await tenantOf(ctx), app.appId, change.newValue);
   },
 };

@@ -8,6 +8,7 @@ import {
   type PipelineResponse,
 } from "@azure/core-rest-pipeline";
 import { RotationError } from "../errors.js";
+import { withoutRetries, type SdkClientOptions } from "../vault/clientOptions.js";
 import type { RotatorContext } from "./rotator.js";
 
 /** Made on the first Graph call, not when the app starts. */
@@ -39,6 +40,14 @@ async function send(
   }
 }
 
+/** A pipeline from the app's client options, with their per-attempt policies (the deadline). */
+function pipelineOf(options: SdkClientOptions): Pipeline {
+  const pipeline = createPipelineFromOptions(options);
+  for (const { policy, position } of options.additionalPolicies ?? [])
+    pipeline.addPolicy(policy, position === "perRetry" ? { afterPhase: "Retry" } : {});
+  return pipeline;
+}
+
 /** The response body as JSON, or undefined when it is empty or not JSON. */
 function json<T>(response: PipelineResponse): T | undefined {
   try {
@@ -55,8 +64,14 @@ function json<T>(response: PipelineResponse): T | undefined {
 export class GraphClient {
   private readonly pipeline: Pipeline;
 
-  constructor(private readonly ctx: RotatorContext) {
-    this.pipeline = createPipelineFromOptions(ctx.azure.clientOptions);
+  /** `once`: for calls that are not idempotent (addPassword), which the pipeline must never repeat. */
+  constructor(
+    private readonly ctx: RotatorContext,
+    options: { once?: boolean } = {},
+  ) {
+    this.pipeline = pipelineOf(
+      options.once ? withoutRetries(ctx.azure.clientOptions) : ctx.azure.clientOptions,
+    );
     this.pipeline.addPolicy(
       bearerTokenAuthenticationPolicy({ credential: ctx.credential, scopes: GRAPH_SCOPE }),
     );
@@ -107,7 +122,8 @@ export async function tenantOf(ctx: RotatorContext): Promise<string> {
 
 /**
  * Proves a client secret the way its consumers use it: a client-credentials token request to Entra ID.
- * Only the OAuth error code and AADSTS number are kept from a refusal.
+ * While Entra has not replicated a new secret yet (AADSTS7000215, for up to `ctx.propagationMs`), asks
+ * again with backoff. Only the OAuth error code and AADSTS number are kept from a refusal.
  */
 export async function proveClientSecret(
   ctx: RotatorContext,
@@ -115,8 +131,26 @@ export async function proveClientSecret(
   clientId: string,
   secret: string,
 ): Promise<void> {
+  const until = Date.now() + (ctx.propagationMs ?? 0);
+  for (let wait = 500; ; wait = Math.min(wait * 2, 5000)) {
+    try {
+      return await requestToken(ctx, tenantId, clientId, secret);
+    } catch (error) {
+      const notYet = error instanceof RotationError && error.message.includes("AADSTS7000215");
+      if (!notYet || Date.now() + wait > until || ctx.signal?.aborted) throw error;
+      await new Promise<void>((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
+async function requestToken(
+  ctx: RotatorContext,
+  tenantId: string,
+  clientId: string,
+  secret: string,
+): Promise<void> {
   const response = await send(
-    createPipelineFromOptions(ctx.azure.clientOptions),
+    pipelineOf(ctx.azure.clientOptions),
     {
       url: `${ctx.azure.authorityHost}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`,
       method: "POST",

@@ -1,4 +1,6 @@
 import { RotationError, SecretTagError } from "../errors.js";
+import { withoutRetries } from "../vault/clientOptions.js";
+import { WRITE_RETRY, writeOnce } from "../vault/writeOnce.js";
 import { armError, armTarget } from "./armClient.js";
 import { formatResourceId, type ResourceId } from "./resourceId.js";
 import type { Rotator, RotatorContext } from "./rotator.js";
@@ -70,12 +72,24 @@ export function keyPairRotator(service: KeyService): Rotator<ResourceId> {
     preflight: async (resource, change, ctx) => {
       await list(resource, keyFor(service.spelling, change.activeCredentialId), ctx);
     },
+    // Regenerating is not idempotent: never repeated by the SDK, and tried again only when the key still
+    // has the value it had before (the first attempt did not land).
     issue: async (resource, change, ctx) => {
       const key = keyFor(service.spelling, change.credentialId);
-      const returned = await service.regenerate(resource, key, ctx).catch((error: unknown) => {
-        throw armError(error, `regenerating the ${key} key of ${name(resource)}`);
-      });
-      return returned ?? (await list(resource, key, ctx)) ?? "";
+      const before = await list(resource, key, ctx);
+      const once = {
+        ...ctx,
+        azure: { ...ctx.azure, clientOptions: withoutRetries(ctx.azure.clientOptions) },
+      };
+      return writeOnce(
+        WRITE_RETRY,
+        async () => (await service.regenerate(resource, key, once)) ?? (await list(resource, key, ctx)) ?? "",
+        async () => {
+          const now = await list(resource, key, ctx);
+          return now !== undefined && now !== before ? now : undefined;
+        },
+        (error) => armError(error, `regenerating the ${key} key of ${name(resource)}`),
+      );
     },
     apply: async () => undefined,
     verify: async (resource, change, ctx) => {

@@ -17,7 +17,13 @@ export interface RotatorContext {
     authorityHost: string;
     clientOptions: SdkClientOptions;
   };
+  /** Ends with the run's deadline. */
   signal?: AbortSignal;
+  /**
+   * How long verify may keep retrying a new credential the provider has not replicated yet (a new Entra
+   * client secret works seconds after it is made); 0 or absent: one try.
+   */
+  propagationMs?: number;
   /** The engine's clock (tests move it); the system clock when absent. */
   now?: () => Date;
 }
@@ -89,6 +95,11 @@ export interface Rotator<Target = unknown> {
   apply(target: Target, change: CredentialChange, ctx: RotatorContext): Promise<void>;
   /** Authenticates with the new value over a fresh connection; throws when the target refuses it. */
   verify(target: Target, change: CredentialChange, ctx: RotatorContext): Promise<void>;
+  /**
+   * Issued credentials: removes the one this rotation made (`change.rotationId`) from the provider, when it
+   * never verified and no version will hold it. Safe to repeat.
+   */
+  retire?(target: Target, change: CredentialChange, ctx: RotatorContext): Promise<void>;
   /** Single-credential mode: puts the current value back after a failed verify. */
   revert?(target: Target, change: CredentialChange, ctx: RotatorContext): Promise<void>;
 }

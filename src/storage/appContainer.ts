@@ -11,7 +11,8 @@ export async function openAppContainer(
   config: Pick<AppConfig, "container" | "tlsCa"> & { storage: NonNullable<AppConfig["storage"]> },
   credential: TokenCredential,
 ): Promise<ContainerClient> {
-  const options = sdkClientOptions(config);
+  // Storage has its own per-attempt deadline (retryOptions.tryTimeoutInMs), not the policy the others get.
+  const { additionalPolicies: _deadline, ...options } = sdkClientOptions(config);
   const service =
     config.storage.kind === "connectionString"
       ? BlobServiceClient.fromConnectionString(config.storage.connectionString, options)

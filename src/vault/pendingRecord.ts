@@ -6,6 +6,8 @@ import { createHash } from "node:crypto";
  * never deleted (purge protection would block re-creating the name). Its tags tie it to its secret.
  */
 export const PENDING_FOR_TAG = "AkvRotatorPendingFor";
+/** The pending record's checkpoint: the last step of its rotation that completed. */
+export const STEP_TAG = "RotationStep";
 
 export interface PendingRecord {
   /** Name of the companion secret in Key Vault. */
@@ -21,6 +23,8 @@ export interface PendingRecord {
   credentialId: string;
   trigger: string;
   stagedAt: Date;
+  /** How far the rotation got: the last step it recorded (`stage` when written, `verify` later). */
+  step?: string;
 }
 
 /** `<secret>--pending`, or a hashed name when that would pass Key Vault's 127-character limit. */
@@ -42,6 +46,7 @@ export function pendingRecordTags(
     ...(record.credentialId ? { CredentialId: record.credentialId } : {}),
     RotationTrigger: record.trigger,
     StagedAt: record.stagedAt.toISOString(),
+    ...(record.step ? { [STEP_TAG]: record.step } : {}),
   };
 }
 
@@ -59,5 +64,6 @@ export function parsePendingTags(
     credentialId: t.CredentialId ?? "",
     trigger: t.RotationTrigger,
     stagedAt,
+    ...(t[STEP_TAG] ? { step: t[STEP_TAG] } : {}),
   };
 }

@@ -9,6 +9,7 @@ import {
   pendingRecordTags,
   type PendingRecord,
 } from "./pendingRecord.js";
+import { WRITE_RETRY, writeOnce, type WriteRetry } from "./writeOnce.js";
 
 /** The latest version of a secret, as a rotation reads it. */
 export interface CurrentSecret {
@@ -29,12 +30,25 @@ export interface CommitInput {
   expiresOn: Date;
 }
 
-/** What a rotation does with Key Vault: read current, stage and resume the pending record, commit, list. */
+/**
+ * What a rotation does with Key Vault: read current, stage and resume the pending record, commit, list.
+ * Writing a version is not idempotent, so those writes go through `writer`, a client the SDK never retries
+ * (throttling aside: a 429 was not carried out), and are tried again only after reading that the first
+ * attempt did not land (its `RotationId` tag).
+ */
 export class VaultGateway {
+  private readonly writer: SecretClient;
+
   constructor(
     readonly vault: VaultRef,
     private readonly client: SecretClient,
-  ) {}
+    options: { writer?: SecretClient; retry?: WriteRetry } = {},
+  ) {
+    this.writer = options.writer ?? client;
+    this.retry = options.retry ?? WRITE_RETRY;
+  }
+
+  private readonly retry: WriteRetry;
 
   async readLatest(name: string): Promise<CurrentSecret> {
     const secret = await this.call(`reading secret '${name}'`, () => this.client.getSecret(name));
@@ -89,14 +103,33 @@ export class VaultGateway {
     const recordName = pendingRecordName(secretName);
     const existingTags = knownAbsent ? undefined : await this.tagsOfLatest(recordName);
     if (existingTags !== undefined) this.assertOwned(secretName, recordName, existingTags);
-    const written = await this.call(`staging the pending record of '${secretName}'`, () =>
-      this.client.setSecret(recordName, value, {
-        tags: pendingRecordTags(secretName, meta),
-        enabled: true,
-        ...(contentType ? { contentType } : {}),
-      }),
+    const version = await writeOnce(
+      this.retry,
+      async () =>
+        (
+          await this.writer.setSecret(recordName, value, {
+            tags: pendingRecordTags(secretName, meta),
+            enabled: true,
+            ...(contentType ? { contentType } : {}),
+          })
+        ).properties.version ?? "",
+      async () => {
+        let found: KeyVaultSecret;
+        try {
+          found = await this.client.getSecret(recordName);
+        } catch (error) {
+          const e = error as { statusCode?: number; details?: unknown };
+          // None there, or only a disabled one: the write (which enables) did not land.
+          if (e.statusCode === 404 || (e.statusCode === 403 && isDisabled(e.details))) return undefined;
+          throw error;
+        }
+        return found.properties.tags?.RotationId === meta.rotationId && found.properties.enabled !== false
+          ? (found.properties.version ?? "")
+          : undefined;
+      },
+      (error) => fromKeyVaultError(error, `staging the pending record of '${secretName}'`),
     );
-    return { ...meta, recordName, version: written.properties.version ?? "", value };
+    return { ...meta, recordName, version, value };
   }
 
   async disablePending(record: PendingRecord): Promise<void> {
@@ -105,19 +138,42 @@ export class VaultGateway {
     );
   }
 
-  async commit(name: string, input: CommitInput): Promise<{ version: string; expiresOn: Date }> {
-    const written = await this.call(`writing the new version of '${name}'`, () =>
-      this.client.setSecret(name, input.value, {
-        tags: input.tags,
-        expiresOn: input.expiresOn,
-        enabled: true,
-        ...(input.contentType ? { contentType: input.contentType } : {}),
+  /** Records in the pending record how far its rotation got (PATCH of its tags: safe to repeat). */
+  async recordStep(secretName: string, record: PendingRecord, step: string): Promise<PendingRecord> {
+    const next = { ...record, step };
+    await this.call(`recording step '${step}' in '${record.recordName}'`, () =>
+      this.client.updateSecretProperties(record.recordName, record.version, {
+        tags: pendingRecordTags(secretName, next),
       }),
     );
-    return {
-      version: written.properties.version ?? "",
-      expiresOn: written.properties.expiresOn ?? input.expiresOn,
-    };
+    return next;
+  }
+
+  /** Writes the new version once: a lost answer is told from a write that did not land by its RotationId tag. */
+  async commit(name: string, input: CommitInput): Promise<{ version: string; expiresOn: Date }> {
+    const rotationId = input.tags.RotationId;
+    return writeOnce(
+      this.retry,
+      async () => {
+        const written = await this.writer.setSecret(name, input.value, {
+          tags: input.tags,
+          expiresOn: input.expiresOn,
+          enabled: true,
+          ...(input.contentType ? { contentType: input.contentType } : {}),
+        });
+        return {
+          version: written.properties.version ?? "",
+          expiresOn: written.properties.expiresOn ?? input.expiresOn,
+        };
+      },
+      async () => {
+        const latest = await this.readLatest(name);
+        return rotationId !== undefined && latest.tags.RotationId === rotationId
+          ? { version: latest.version, expiresOn: latest.expiresOn ?? input.expiresOn }
+          : undefined;
+      },
+      (error) => fromKeyVaultError(error, `writing the new version of '${name}'`),
+    );
   }
 
   /** Every secret's properties (no values), one page at a time: the list is never held whole. */

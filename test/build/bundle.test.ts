@@ -57,7 +57,13 @@ describe("function bundle", () => {
     const output = run.stdout + run.stderr;
     expect(output).toContain("loaded");
     expect(output).toContain('"@azure/functions" package to test mode');
-    for (const name of ["complianceReport", "complianceSweep", "rotateSecret", "secretNearExpiry"])
+    for (const name of [
+      "complianceReport",
+      "complianceSweep",
+      "resumeRotations",
+      "rotateSecret",
+      "secretNearExpiry",
+    ])
       expect(output).toContain(`register function "${name}"`);
   });
 });

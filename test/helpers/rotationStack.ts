@@ -64,6 +64,8 @@ export async function startRotationStack(vaultOptions: KeyVaultEmulatorOptions =
     AUDIT_TOPIC_KEY: key,
     LEASE_SECONDS: "15",
     AKV_ROTATOR_ALLOWED_TARGETS: TEST_ALLOWED_TARGETS,
+    // Entra's replication wait: the Graph emulator accepts new secrets at once unless a test says otherwise.
+    PROPAGATION_WAIT_SECONDS: "2",
   };
   const logger = new CapturedLogger();
   return {

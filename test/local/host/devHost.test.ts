@@ -214,6 +214,7 @@ describe("dev host: the Functions host's conventions on loopback", () => {
     expect(found.map((f) => `${f.name}:${f.trigger}`).sort()).toEqual([
       "complianceReport:http",
       "complianceSweep:timer",
+      "resumeRotations:timer",
       "rotateSecret:http",
       "secretNearExpiry:eventGrid",
     ]);

@@ -1,0 +1,51 @@
+import type { CredentialChange, RotatorContext } from "../../rotators/rotator.js";
+import { extractCredential } from "../secretValue.js";
+import { need, type RunState, type StepDeps } from "./runState.js";
+
+const DAY_MS = 86_400_000;
+
+/** The change a rotator sees; both credentials join the redactor (inside JSON or a connection string too). */
+export function credentialChange(run: RunState, deps: StepDeps, newValue: string): CredentialChange {
+  const current = need(run.current, "the current version");
+  const plan = need(run.plan, "the plan");
+  const activeValue = extractCredential(current.value, current.contentType, run.request.secret);
+  run.redactor.add(activeValue, newValue);
+  return {
+    credentialId: plan.credentialId,
+    newValue,
+    ...(plan.strategy === "single" ? { currentValue: activeValue } : {}),
+    activeCredentialId: plan.activeCredentialId,
+    activeValue,
+    rotationId: run.rotationId,
+    validUntil: new Date(deps.now().getTime() + plan.validityDays * DAY_MS),
+  };
+}
+
+/** The change of a staged rotation: the new value is the pending record's. */
+export function stagedChange(run: RunState, deps: StepDeps): CredentialChange {
+  const current = need(run.current, "the current version");
+  const pending = need(run.pending, "the pending record");
+  return credentialChange(
+    run,
+    deps,
+    extractCredential(pending.value, current.contentType, run.request.secret),
+  );
+}
+
+/** What a rotator may use: other secrets of the vault, the app's identity, the clock and the run's deadline. */
+export function rotatorContext(run: RunState, deps: StepDeps): RotatorContext {
+  return {
+    credential: deps.credential,
+    azure: deps.azure,
+    now: deps.now,
+    signal: run.signal,
+    propagationMs: (deps.settings.propagationWaitSeconds ?? 0) * 1000,
+    readSecret: async (name) => {
+      const s = await run.gateway.readLatest(name);
+      run.redactor.add(s.value, extractCredential(s.value, s.contentType, name));
+      return { value: s.value, tags: s.tags, ...(s.contentType ? { contentType: s.contentType } : {}) };
+    },
+  };
+}
+
+export { DAY_MS };

@@ -1,0 +1,255 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ArmEmulator } from "../../local/arm/armEmulator.js";
+import type { GraphEmulator } from "../../local/graph/graphEmulator.js";
+import { SimulatedCrash } from "../../src/errors.js";
+import { LeaseManager } from "../../src/rotation/blobLease.js";
+import type { RotatorApp } from "../../src/rotation/createEngine.js";
+import { pendingRecordName } from "../../src/vault/pendingRecord.js";
+import { startArm } from "../helpers/armFixture.js";
+import { graphEnv, startGraph } from "../helpers/graphFixture.js";
+import { startRotationStack, type RotationStack } from "../helpers/rotationStack.js";
+
+let stack: RotationStack;
+let graph: GraphEmulator;
+let arm: ArmEmulator;
+let app: RotatorApp;
+let targetsEnv: Record<string, string>;
+beforeAll(async () => {
+  [stack, graph, arm] = await Promise.all([startRotationStack(), startGraph(), startArm()]);
+  targetsEnv = { ...graphEnv(graph), ARM_ENDPOINT: arm.url };
+  app = await stack.app({ env: targetsEnv });
+});
+afterAll(async () => {
+  await Promise.all([stack?.stop(), graph?.stop(), arm?.stop()]);
+});
+
+let counter = 0;
+const unique = (prefix: string): string => `${prefix}-${process.pid % 1000}x${(counter += 1)}`;
+
+async function versions(name: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const v of stack.kv.listPropertiesOfSecretVersions(name)) out.push(v.version as string);
+  return out;
+}
+const rotatedIds = (secret: string): string[] =>
+  stack.topic.events
+    .filter((e) => e.type === "AkvRotator.SecretRotated" && (e.data as { secret?: string }).secret === secret)
+    .map((e) => e.id);
+
+async function randomSecret(prefix: string): Promise<{ name: string; version: string }> {
+  const name = unique(prefix);
+  const set = await stack.kv.setSecret(name, `CANARY-${name}`, { tags: { RotatorType: "random" } });
+  return { name, version: set.properties.version as string };
+}
+
+async function breakLease(secret: string): Promise<void> {
+  await app.container
+    .getBlobClient(LeaseManager.blobName("rotation", secret))
+    .getBlobLeaseClient()
+    .breakLease(0)
+    .catch(() => undefined);
+}
+
+describe("exactly once: lost answers of Key Vault writes", () => {
+  it("a commit whose answer is lost makes exactly one new version and one SecretRotated id", async () => {
+    const { name, version } = await randomSecret("lost-commit");
+    stack.vault.emulator.faults.inject({ operation: "setSecret", secretName: name, mode: "drop-response" });
+    const outcome = await app.engine.rotate({
+      vault: "rotation",
+      secret: name,
+      trigger: "event",
+      expectedVersion: version,
+    });
+    expect(outcome.status).toBe("rotated");
+    expect(await versions(name)).toHaveLength(2);
+    const latest = await stack.kv.getSecret(name);
+    expect(latest.properties.tags?.RotationId).toBe(outcome.rotationId);
+    expect(rotatedIds(name)).toEqual([outcome.rotationId]);
+  });
+
+  it("a stage whose answer is lost writes the pending record once", async () => {
+    const { name, version } = await randomSecret("lost-stage");
+    stack.vault.emulator.faults.inject({
+      operation: "setSecret",
+      secretName: pendingRecordName(name),
+      mode: "drop-response",
+    });
+    const outcome = await app.engine.rotate({
+      vault: "rotation",
+      secret: name,
+      trigger: "event",
+      expectedVersion: version,
+    });
+    expect(outcome.status).toBe("rotated");
+    expect(await versions(pendingRecordName(name))).toHaveLength(1);
+    expect(await versions(name)).toHaveLength(2);
+  });
+
+  it("a commit that failed without landing is written again, once", async () => {
+    const { name, version } = await randomSecret("failed-commit");
+    stack.vault.emulator.faults.inject({ operation: "setSecret", secretName: name, status: 503 });
+    const outcome = await app.engine.rotate({
+      vault: "rotation",
+      secret: name,
+      trigger: "event",
+      expectedVersion: version,
+    });
+    expect(outcome.status).toBe("rotated");
+    expect(await versions(name)).toHaveLength(2);
+  });
+});
+
+describe("steps are data: resuming runs the remaining steps", () => {
+  it("a rotation resumed after its recorded verify commits without verifying again", async () => {
+    const entra = graph.addApplication(unique("resume-app"));
+    const seed = graph.addPassword(entra, "akv-rotator arranged");
+    const name = unique("entra-resume");
+    const set = await stack.kv.setSecret(name, seed.secretText, {
+      tags: {
+        ProviderAddress: `applications/${entra.id}`,
+        RotatorType: "entra-app-secret",
+        CredentialId: entra.appId,
+        GracePeriodDays: "0",
+      },
+    });
+    const crashing = await stack.app({
+      env: targetsEnv,
+      checkpoint: (step) => {
+        if (step === "commit") throw new SimulatedCrash(step);
+      },
+    });
+    const request = {
+      vault: "rotation",
+      secret: name,
+      trigger: "event" as const,
+      expectedVersion: set.properties.version as string,
+    };
+    await expect(crashing.engine.rotate(request)).rejects.toBeInstanceOf(SimulatedCrash);
+    const pending = await stack.kv.getSecret(pendingRecordName(name));
+    expect(pending.properties.tags?.RotationStep).toBe("verify");
+    await breakLease(name);
+    // Entra now refuses every token: a second verify would fail the run.
+    graph.acceptTokens = false;
+    try {
+      const outcome = await app.engine.rotate(request);
+      expect(outcome).toMatchObject({ status: "rotated", resumed: true });
+    } finally {
+      graph.acceptTokens = true;
+    }
+    expect(graph.accepts(entra.appId, (await stack.kv.getSecret(name)).value as string)).toBe(true);
+  });
+});
+
+async function entraSecret(prefix: string): Promise<{ name: string; version: string; appId: string }> {
+  const entra = graph.addApplication(unique(`${prefix}-app`));
+  const seed = graph.addPassword(entra, "akv-rotator arranged");
+  const name = unique(prefix);
+  const set = await stack.kv.setSecret(name, seed.secretText, {
+    tags: {
+      ProviderAddress: `applications/${entra.id}`,
+      RotatorType: "entra-app-secret",
+      CredentialId: entra.appId,
+      GracePeriodDays: "0",
+    },
+  });
+  return { name, version: set.properties.version as string, appId: entra.appId };
+}
+const credentialsOf = (appId: string): string[] =>
+  [...graph.applications.values()]
+    .find((a) => a.appId === appId)
+    ?.passwordCredentials.map((p) => p.displayName ?? "") ?? [];
+
+describe("exactly once: lost answers of provider calls that make a credential", () => {
+  it("a regenerateKey whose answer is lost regenerates once, and the key ARM holds is committed", async () => {
+    const account = arm.addStorageAccount(unique("lostregen").replace(/-/g, ""));
+    const name = unique("storage-lost");
+    const set = await stack.kv.setSecret(name, account.keys.key1 as string, {
+      tags: { ProviderAddress: account.id, CredentialId: "key1" },
+    });
+    arm.faults.inject({ operation: "regenerateKey", mode: "drop-response" });
+    const before = arm.requests.length;
+    const outcome = await app.engine.rotate({
+      vault: "rotation",
+      secret: name,
+      trigger: "event",
+      expectedVersion: set.properties.version as string,
+    });
+    expect(outcome.status, JSON.stringify(outcome)).toBe("rotated");
+    const regenerations = arm.requests.slice(before).filter((r) => r.path.endsWith("/regenerateKey"));
+    expect(regenerations).toHaveLength(1);
+    expect((await stack.kv.getSecret(name)).value).toBe(account.keys.key2);
+    expect(await versions(name)).toHaveLength(2);
+  });
+
+  it("an addPassword whose answer is lost leaves exactly one client secret of the rotation, the one committed", async () => {
+    const { name, version, appId } = await entraSecret("entra-lost");
+    graph.faults.inject({ operation: "addPassword", mode: "drop-response" });
+    const outcome = await app.engine.rotate({
+      vault: "rotation",
+      secret: name,
+      trigger: "event",
+      expectedVersion: version,
+    });
+    expect(outcome.status, JSON.stringify(outcome)).toBe("rotated");
+    expect(credentialsOf(appId).filter((n) => n === `akv-rotator ${outcome.rotationId}`)).toHaveLength(1);
+    expect(graph.accepts(appId, (await stack.kv.getSecret(name)).value as string)).toBe(true);
+  });
+
+  it("a client secret that never verifies is removed from Entra before the pending record closes", async () => {
+    const { name, version, appId } = await entraSecret("entra-never");
+    graph.acceptTokens = false;
+    let outcome;
+    try {
+      outcome = await app.engine.rotate({
+        vault: "rotation",
+        secret: name,
+        trigger: "event",
+        expectedVersion: version,
+      });
+    } finally {
+      graph.acceptTokens = true;
+    }
+    expect(outcome).toMatchObject({ status: "failed", error: { code: "VerifyFailed", retryable: true } });
+    expect(credentialsOf(appId)).toEqual(["akv-rotator arranged"]);
+  });
+});
+
+describe("bounded: deadlines on calls and runs", () => {
+  it("a hung commit ends the run retryably; the lease is left to expire (busy meanwhile); the next run resumes once", async () => {
+    const { name, version } = await randomSecret("hung-commit");
+    const hasty = await stack.app({ env: { ...targetsEnv, CALL_TIMEOUT_SECONDS: "1" } });
+    stack.vault.emulator.faults.inject({ operation: "setSecret", secretName: name, mode: "hang", count: 3 });
+    const request = { vault: "rotation", secret: name, trigger: "event" as const, expectedVersion: version };
+    const failed = await hasty.engine.rotate(request);
+    expect(failed).toMatchObject({
+      status: "failed",
+      error: { code: "KeyVaultTimeout", retryable: true },
+      pendingKept: true,
+    });
+    expect((await app.engine.rotate(request)).status).toBe("busy");
+    await breakLease(name);
+    const resumed = await app.engine.rotate(request);
+    expect(resumed).toMatchObject({ status: "rotated", resumed: true, rotationId: failed.rotationId });
+    expect(await versions(name)).toHaveLength(2);
+    expect(rotatedIds(name)).toEqual([failed.rotationId]);
+  });
+
+  it("the run's deadline ends a run whose target hangs, as a retryable failure", async () => {
+    const account = arm.addStorageAccount(unique("hungarm").replace(/-/g, ""));
+    const name = unique("storage-hung");
+    const set = await stack.kv.setSecret(name, account.keys.key1 as string, {
+      tags: { ProviderAddress: account.id, CredentialId: "key1" },
+    });
+    const short = await stack.app({ env: { ...targetsEnv, RUN_TIMEOUT_SECONDS: "2" } });
+    arm.faults.inject({ operation: "listKeys", mode: "hang" });
+    const outcome = await short.engine.rotate({
+      vault: "rotation",
+      secret: name,
+      trigger: "event",
+      expectedVersion: set.properties.version as string,
+    });
+    arm.faults.clear();
+    expect(outcome).toMatchObject({ status: "failed", error: { code: "RunTimedOut", retryable: true } });
+    expect(await versions(name)).toHaveLength(1);
+  });
+});
