@@ -10,7 +10,7 @@ import type { PendingRecord } from "../vault/pendingRecord.js";
 import type { CurrentSecret, VaultGateway } from "../vault/vaultGateway.js";
 import type { BlobLease, LeaseManager } from "./blobLease.js";
 import { generatePassword, type PasswordPolicy } from "./passwordPolicy.js";
-import { Redactor } from "./redaction.js";
+import type { Redactor } from "./redaction.js";
 import { committedTags, planRotation, type RotationPlan } from "./rotationPlan.js";
 import type { RotationOutcome, RotationTrigger, SkippedOutcome, SkipReason } from "./rotationOutcome.js";
 import { extractCredential, replaceCredential } from "./secretValue.js";
@@ -102,7 +102,7 @@ export class RotationEngine {
   async rotate(request: RotationRequest): Promise<RotationOutcome> {
     const rotationTrace = new RotationTrace(request);
     try {
-      const outcome = await this.execute(request, rotationTrace);
+      const outcome = await rotationTrace.within(() => this.execute(request, rotationTrace));
       rotationTrace.end(outcome);
       return outcome;
     } catch (error) {
@@ -118,7 +118,7 @@ export class RotationEngine {
       started,
       rotationId: randomUUID(),
       pendingKept: false,
-      redactor: new Redactor(),
+      redactor: rotationTrace.redactor,
     };
     const gateway = this.deps.vaults.get(request.vault.toLowerCase());
     if (!gateway) {
