@@ -52,9 +52,8 @@ export function leakForms(value: string): { form: string; needle: string }[] {
     forms.push({ form: `${algorithm} hex`, needle: digest.toString("hex") });
     forms.push({ form: `${algorithm} base64`, needle: digest.toString("base64").replace(/=+$/, "") });
   }
-  const unique = new Map<string, { form: string; needle: string }>();
-  for (const f of forms) if (f.needle.length >= 6 && !unique.has(f.needle)) unique.set(f.needle, f);
-  return [...unique.values()];
+  // Forms that coincide (base64 without + or /, JSON of a value with nothing to escape) each stay listed.
+  return forms.filter((f) => f.needle.length >= 6);
 }
 
 /**

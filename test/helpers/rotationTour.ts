@@ -36,6 +36,8 @@ export async function rotateEveryRotator(
   targets: TargetFixtures,
   app: RotatorApp,
   vault: string,
+  /** Runs while the audit topic is down, with events waiting in the outbox (the canary reads them there). */
+  whileTopicDown: () => Promise<void> = async () => undefined,
 ): Promise<RotationOutcome[]> {
   const { pg, sql, arm, graph } = targets;
   const outcomes: RotationOutcome[] = [];
@@ -90,6 +92,7 @@ export async function rotateEveryRotator(
   await stack.kv.setSecret("tour-commit", "CANARY-tour-commit-1", { tags: { RotatorType: "random" } });
   refuse("tour-commit");
   await run("tour-commit");
+  await whileTopicDown();
   stack.topic.setDown(false);
 
   sql.server.addLogin({ name: "tour_sql", password: "CANARY-tour-sql-1!" });
