@@ -19,6 +19,8 @@ export interface PostgresOptions {
   password: string;
   /** Keep the cluster between runs (npm start) or delete it on stop (tests). */
   persistent?: boolean;
+  /** Every line the server logs (its stderr), e.g. for a test that turns on the statement log. */
+  onLog?: (message: string) => void;
 }
 
 /**
@@ -48,6 +50,7 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     // TCP on loopback only; no Unix socket (its directory would have to be writable by the server user).
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
     onLog: (m) => {
+      options.onLog?.(m);
       logs.push(m);
       if (logs.length > 200) logs.shift();
     },
