@@ -15,8 +15,11 @@ const entries = existsSync(functionsDir)
       .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
       .sort()
   : [];
+// Each function file registers itself on import; its exports (name, trigger, options) are re-exported so a
+// host other than the Functions host (bench/coldStartHost.ts) can serve the bundle as it is deployed.
 const entrySource =
-  entries.map((f) => `import ${JSON.stringify(path.join(functionsDir, f))};`).join("\n") || "export {};";
+  entries.map((f) => `export * from ${JSON.stringify(path.join(functionsDir, f))};`).join("\n") ||
+  "export {};";
 
 mkdirSync(out, { recursive: true });
 const entryFile = path.join(out, ".entry", "main.ts");
