@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", ".local/", "coverage/", "scratch/"] },
+  { ignores: ["dist/", "node_modules/", ".local/", "coverage/", "scratch/", ".bench/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },

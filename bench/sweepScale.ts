@@ -4,11 +4,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { Writable } from "node:stream";
-import { SecretClient } from "@azure/keyvault-secrets";
+import { request } from "node:https";
+import { BlobServiceClient } from "@azure/storage-blob";
+import { startAzurite } from "../local/azurite/startAzurite.js";
 import { loadConfig } from "../src/config.js";
 import { createVaultGateways } from "../src/rotation/createEngine.js";
-import { JsonReportWriter } from "../src/sweep/jsonReportWriter.js";
+import { reportUploads } from "../src/sweep/reportStore.js";
 import { runSweep } from "../src/sweep/runSweep.js";
 import { EmulatorCredential } from "../src/vault/emulatorCredential.js";
 import { ThrottleSignal } from "../src/vault/throttlePolicy.js";
@@ -21,6 +22,10 @@ export interface ScaleResult {
   sweepPeakMb: number;
   /** Heap still held after the sweep and a full GC. */
   sweepRetainedMb: number;
+  /** List requests (pages) one sweep makes. */
+  pages: number;
+  /** The same sweep with the emulator limiting all transactions: its rate against the limit's. */
+  limited?: { transactionsPerSecond: number; limitPerSecond: number; ms: number; throttled: number };
 }
 
 interface Measured {
@@ -107,44 +112,78 @@ async function measure(fn: () => Promise<void>): Promise<Measured> {
   return { ms, peakMb: (peak - base) / 2 ** 20, retainedMb };
 }
 
-export async function sweepScale(count: number): Promise<ScaleResult> {
+/** Sets the emulator's throttling through its admin API (local/keyvault/README.md). */
+async function throttle(url: string, ca: string, limits: object): Promise<{ throttledCount?: number }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${url}/_emulator/throttle`,
+      { method: "PUT", ca, headers: { "content-type": "application/json" } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve(JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as { throttledCount?: number }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(JSON.stringify(limits));
+  });
+}
+
+/**
+ * The sweep as the timer runs it (classify, JSON and HTML reports streamed to the blob store) against a listing
+ * of the same vault with the same read-ahead (the gateway's page reader, four pages ahead), alternated, best
+ * of five each; the emulator in its own process. Then one sweep with the emulator limiting all transactions
+ * (`limitPerSecond` per 1 s window), against the rate that limit allows.
+ */
+export async function sweepScale(count: number, limitPerSecond?: number): Promise<ScaleResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "bench-sweep-"));
   await writeState(dir, count);
-  const emulator = await startEmulator(dir);
+  const [emulator, azurite] = await Promise.all([startEmulator(dir), startAzurite()]);
   try {
     const credential = new EmulatorCredential();
-    const client = new SecretClient(emulator.url, credential, {
-      tlsOptions: { ca: emulator.ca },
-      disableChallengeResourceVerification: true,
-    });
-    const listOnce = async (): Promise<Measured> => {
-      let listed = 0;
-      const m = await measure(async () => {
-        for await (const _ of client.listPropertiesOfSecrets()) listed += 1;
-      });
-      if (listed !== count) throw new Error(`listed ${listed} of ${count}`);
-      return m;
-    };
     const caFile = path.join(dir, "ca.pem");
     await writeFile(caFile, emulator.ca);
     const config = loadConfig(
       { AKV_ROTATOR_CREDENTIAL: "emulator", AKV_ROTATOR_TLS_CA_FILE: caFile },
       { vaults: [{ name: "bench", url: emulator.url }], requireStorage: false },
     );
-    const throttle = new ThrottleSignal();
-    const gateways = createVaultGateways(config, credential, throttle);
+    const throttleSignal = new ThrottleSignal();
+    const gateways = createVaultGateways(config, credential, throttleSignal);
+    const gateway = gateways.get("bench");
+    if (!gateway) throw new Error("no gateway for the bench vault");
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+      "akv-rotator",
+    );
+    await container.createIfNotExists();
+    let pages = 0;
+    const listOnce = async (): Promise<Measured> => {
+      let listed = 0;
+      pages = 0;
+      const m = await measure(async () => {
+        for await (const page of gateway.listPropertyPages()) {
+          listed += page.length;
+          pages += 1;
+        }
+      });
+      if (listed !== count) throw new Error(`listed ${listed} of ${count}`);
+      return m;
+    };
     const sweepOnce = async (): Promise<Measured> => {
       let total = 0;
       const m = await measure(async () => {
+        const uploads = reportUploads(container, new Date());
         const summary = await runSweep({
           vaults: gateways,
           settings: config,
           rotate: false,
           dryRun: false,
-          trigger: "cli",
-          writers: [new JsonReportWriter(new Writable({ write: (_c, _e, cb) => cb() }))],
-          throttle,
+          trigger: "sweep",
+          writers: uploads.writers,
+          throttle: throttleSignal,
         });
+        await uploads.done;
         total = summary.total;
       });
       if (total !== count) throw new Error(`swept ${total} of ${count}`);
@@ -165,6 +204,18 @@ export async function sweepScale(count: number): Promise<ScaleResult> {
     });
     const list = best(lists);
     const sweep = best(sweeps);
+    let limited: ScaleResult["limited"];
+    if (limitPerSecond) {
+      await throttle(emulator.url, emulator.ca, { allTransactions: limitPerSecond, windowMs: 1000 });
+      const before = throttleSignal.count;
+      const m = await sweepOnce();
+      limited = {
+        ms: m.ms,
+        transactionsPerSecond: pages / (m.ms / 1000),
+        limitPerSecond,
+        throttled: throttleSignal.count - before,
+      };
+    }
     return {
       secrets: count,
       listMs: list.ms,
@@ -172,9 +223,12 @@ export async function sweepScale(count: number): Promise<ScaleResult> {
       listPeakMb: list.peakMb,
       sweepPeakMb: sweep.peakMb,
       sweepRetainedMb: sweep.retainedMb,
+      pages,
+      ...(limited ? { limited } : {}),
     };
   } finally {
     emulator.child.kill("SIGINT");
+    await azurite.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -55,6 +55,8 @@ mkdirSync(out, { recursive: true });
 // What an earlier build may have left: the output is exactly what this build writes.
 for (const stale of ["chunks", ".entry", "main.js.map", "meta.json"])
   rmSync(path.join(out, stale), { recursive: true, force: true });
+// Each function file registers itself on import; its exports (name, trigger, options) are re-exported so a
+// host other than the Functions host (bench/coldStartHost.ts) can serve the bundle as it is deployed.
 // The generated entry lives outside the output folder, at a path that is the same on every machine (esbuild
 // names it in the bundle), written atomically (tests build in parallel).
 const entryDir = path.join(root, "node_modules", ".cache", "akv-rotator-build");
@@ -63,7 +65,7 @@ const entrySource =
   entries
     .map(
       (f) =>
-        `import ${JSON.stringify(path.relative(entryDir, path.join(functionsDir, f)).split(path.sep).join("/"))};`,
+        `export * from ${JSON.stringify(path.relative(entryDir, path.join(functionsDir, f)).split(path.sep).join("/"))};`,
     )
     .join("\n") || "export {};";
 mkdirSync(entryDir, { recursive: true });

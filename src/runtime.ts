@@ -2,6 +2,8 @@ import { loadConfig } from "./config.js";
 import { consoleLogger } from "./logging/logger.js";
 import { createRotatorApp, type RotatorApp } from "./rotation/createEngine.js";
 import { startAzureMonitor } from "./telemetry/azureMonitor.js";
+import { telemetryLogger } from "./telemetry/telemetryLogger.js";
+import { sdkClientOptions } from "./vault/clientOptions.js";
 import { createCredential } from "./vault/createCredential.js";
 
 let current: Promise<RotatorApp> | undefined;
@@ -16,8 +18,8 @@ export function rotatorApp(): Promise<RotatorApp> {
       .then(async () => {
         const config = loadConfig(process.env);
         const credential = await createCredential(config);
-        await startAzureMonitor(process.env, credential);
-        return createRotatorApp(config, { logger: consoleLogger, credential });
+        await startAzureMonitor(process.env, credential, sdkClientOptions(config));
+        return createRotatorApp(config, { logger: telemetryLogger(consoleLogger), credential });
       })
       .catch((error: unknown) => {
         current = undefined;

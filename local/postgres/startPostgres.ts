@@ -3,6 +3,7 @@ import { chmod, chown, cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { spawnTied } from "../process/spawnTied.js";
@@ -23,6 +24,8 @@ export interface PostgresOptions {
   password: string;
   /** Keep the cluster between runs (npm start) or delete `dir` on stop (tests). */
   persistent?: boolean;
+  /** Every line the server logs (its stderr), e.g. for a test that turns on the statement log. */
+  onLog?: (message: string) => void;
 }
 
 /** initdb and the server's start take a second or two; longer means they failed. */
@@ -57,6 +60,12 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     ["-D", dataDir, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
     { ...owner, stopSignal: "SIGINT", env: { LC_MESSAGES: "C" } },
   );
+  const onLog = options.onLog;
+  if (onLog) {
+    // Whole lines, so that nothing a test looks for is split between two chunks.
+    for (const stream of [server.process.stdout, server.process.stderr])
+      if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on("line", onLog);
+  }
   try {
     await server.waitFor(
       /database system is ready to accept connections/,

@@ -71,21 +71,26 @@ export class LeaseManager {
 
   async tryAcquire(vaultName: string, secretName: string): Promise<BlobLease | undefined> {
     const blob = this.container.getBlockBlobClient(LeaseManager.blobName(vaultName, secretName));
-    try {
-      await blob.upload("", 0, { conditions: { ifNoneMatch: "*" } });
-    } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode;
-      // 409: exists (possibly leased); 412: exists. Either way the blob is there to lease.
-      if (status !== 409 && status !== 412) throw leaseError(error);
-    }
     const leaseClient = blob.getBlobLeaseClient();
-    try {
-      await leaseClient.acquireLease(this.seconds);
-    } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 409) return undefined;
-      throw leaseError(error);
+    // Acquire first: the lease blob exists after a secret's first rotation, so creating it every time would
+    // be a round trip the protocol does not need. Only a 404 (first rotation) creates it, then acquires.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await leaseClient.acquireLease(this.seconds);
+        return new BlobLease(leaseClient, this.seconds);
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        if (status === 409) return undefined;
+        if (status !== 404 || attempt > 1) throw leaseError(error);
+      }
+      try {
+        await blob.upload("", 0, { conditions: { ifNoneMatch: "*" } });
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        // 409: exists (possibly leased); 412: exists. Another run made it first: lease it.
+        if (status !== 409 && status !== 412) throw leaseError(error);
+      }
     }
-    return new BlobLease(leaseClient, this.seconds);
   }
 }
 

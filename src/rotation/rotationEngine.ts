@@ -9,7 +9,6 @@ import { RotationTrace } from "../telemetry/telemetry.js";
 import type { VaultGateway } from "../vault/vaultGateway.js";
 import type { BlobLease, LeaseManager } from "./blobLease.js";
 import type { OpenRotations } from "./openRotations.js";
-import { Redactor } from "./redaction.js";
 import type { RotationOutcome, SkippedOutcome, SkipReason } from "./rotationOutcome.js";
 import { notDue, planOf } from "./steps/planStep.js";
 import {
@@ -76,7 +75,7 @@ export class RotationEngine {
   async rotate(request: RotationRequest): Promise<RotationOutcome> {
     const rotationTrace = new RotationTrace(request);
     try {
-      const outcome = await this.execute(request, rotationTrace);
+      const outcome = await rotationTrace.within(() => this.execute(request, rotationTrace));
       rotationTrace.end(outcome);
       return outcome;
     } catch (error) {
@@ -92,7 +91,7 @@ export class RotationEngine {
       started,
       rotationId: randomUUID(),
       pendingKept: false,
-      redactor: new Redactor(),
+      redactor: rotationTrace.redactor,
     };
     const gateway = this.deps.vaults.get(request.vault.toLowerCase());
     if (!gateway) {

@@ -1,13 +1,24 @@
 import { context, metrics, SpanStatusCode, trace, type Context, type Span } from "@opentelemetry/api";
+import { Redactor } from "../rotation/redaction.js";
 import type { RotationOutcome } from "../rotation/rotationOutcome.js";
 import type { ReportSummary } from "../sweep/complianceReport.js";
 
 /**
  * Traces and metrics through the OpenTelemetry API: no-ops until a provider is registered (Azure Monitor when
  * APPLICATIONINSIGHTS_CONNECTION_STRING is set, or a test's in-memory one). Attributes are names, versions,
- * ids, codes and counts: never a value, never an error message.
+ * ids, codes and counts: never a value. The tracer is looked up at each use: the distro replaces the global
+ * provider when it starts, and a tracer taken before that would stay silent.
  */
-const tracer = trace.getTracer("akv-rotator", "0.1.0");
+const tracer = (): ReturnType<typeof trace.getTracer> => trace.getTracer("akv-rotator", "0.1.0");
+
+/**
+ * The redactor of each rotation whose trace is open, by trace id: the telemetry scrubber passes every span,
+ * span event and log record of that trace through it before export (secretScrubber.ts).
+ */
+const openTraces = new Map<string, Redactor>();
+export function redactorForTrace(traceId: string): Redactor | undefined {
+  return openTraces.get(traceId);
+}
 
 /** Instruments are made on first use: the metrics API has no proxy, so they must come after the provider is registered. */
 let instruments:
@@ -36,14 +47,19 @@ function meters(): NonNullable<typeof instruments> {
   return instruments;
 }
 
-/** One rotation's trace: a root span, and one child span per protocol step. */
+/**
+ * One rotation's trace: a root span, one child span per protocol step, and the dependencies (Azure SDK
+ * calls) of whatever runs `within` it. It owns the rotation's redactor, so telemetry scrubs what the
+ * rotation scrubs.
+ */
 export class RotationTrace {
+  readonly redactor = new Redactor();
   private readonly root: Span;
   private readonly ctx: Context;
   private step: Span | undefined;
 
   constructor(attributes: { vault: string; secret: string; trigger: string }) {
-    this.root = tracer.startSpan("rotation", {
+    this.root = tracer().startSpan("rotation", {
       attributes: {
         "akv.vault": attributes.vault,
         "akv.secret": attributes.secret,
@@ -51,12 +67,18 @@ export class RotationTrace {
       },
     });
     this.ctx = trace.setSpan(context.active(), this.root);
+    if (this.root.isRecording()) openTraces.set(this.root.spanContext().traceId, this.redactor);
+  }
+
+  /** Runs `work` with the rotation span active: the Azure SDK's spans and log records join this trace. */
+  within<T>(work: () => Promise<T>): Promise<T> {
+    return context.with(this.ctx, work);
   }
 
   /** Ends the current step's span and starts the next. */
   enter(step: string): void {
     this.step?.end();
-    this.step = tracer.startSpan(`rotation.${step}`, {}, this.ctx);
+    this.step = tracer().startSpan(`rotation.${step}`, {}, this.ctx);
   }
 
   end(outcome: RotationOutcome): void {
@@ -73,9 +95,12 @@ export class RotationTrace {
         ? { "akv.new_version": outcome.newVersion, "akv.previous_version": outcome.previousVersion }
         : {}),
     });
-    if (outcome.status === "failed")
+    if (outcome.status === "failed") {
+      // Exported as an exception; the message was scrubbed by the engine and is scrubbed again on export.
+      this.root.recordException({ name: outcome.error.code, message: outcome.error.message });
       this.root.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.code });
-    this.root.end();
+    }
+    this.close();
     const labels = { outcome: outcome.status, rotator: outcome.rotator ?? "none", trigger: outcome.trigger };
     meters().rotations.add(
       1,
@@ -87,7 +112,12 @@ export class RotationTrace {
   /** A crash (the test seam): the spans end without an outcome. */
   abandon(): void {
     this.step?.end();
+    this.close();
+  }
+
+  private close(): void {
     this.root.end();
+    openTraces.delete(this.root.spanContext().traceId);
   }
 }
 

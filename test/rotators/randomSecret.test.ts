@@ -5,6 +5,6 @@ rotatorContract("random", () => ({
   rotator: randomSecretRotator,
   requiredTags: [],
   verifyRejectsWrongValue: false,
+  // No target: nothing to ask whether it accepts a value; the contract checks new values against the policy.
   arrange: async (id) => ({ tags: { RotatorType: "random" }, value: `CANARY-api-key-${id}` }),
-  accepts: async () => true,
 }));

@@ -56,6 +56,7 @@ describe("telemetry through OpenTelemetry", () => {
       "rotation.lease",
       "rotation.read",
       "rotation.plan",
+      "rotation.authorize",
       "rotation.preflight",
       "rotation.issue",
       "rotation.stage",
