@@ -19,6 +19,9 @@ param vaults array
 @description('NCRONTAB schedule of the compliance sweep.')
 param sweepSchedule string = '0 0 3 * * *'
 
+@description('NCRONTAB schedule of the frequent timer that runs scheduled rotations (RotationSchedule, RotationWindow).')
+param scheduledRotationSchedule string = '0 */15 * * * *'
+
 @description('App role the HTTP API requires when App Service Authentication is on; empty for function keys only.')
 param httpRequiredRole string = ''
 
@@ -61,6 +64,7 @@ module app 'modules/functionApp.bicep' = {
     suffix: suffix
     keyVaultUris: join(map(vaults, v => '${v.name}=https://${v.name}${environment().suffixes.keyvaultDns}'), ',')
     sweepSchedule: sweepSchedule
+    scheduledRotationSchedule: scheduledRotationSchedule
     httpRequiredRole: httpRequiredRole
     virtualNetworkSubnetId: virtualNetworkSubnetId
   }

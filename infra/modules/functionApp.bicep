@@ -4,6 +4,7 @@ param tags object
 param suffix string
 param keyVaultUris string
 param sweepSchedule string
+param scheduledRotationSchedule string
 param httpRequiredRole string
 param virtualNetworkSubnetId string
 
@@ -149,6 +150,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'KEYVAULT_URIS', value: keyVaultUris }
         { name: 'AUDIT_TOPIC_ENDPOINT', value: auditTopic.properties.endpoint }
         { name: 'SWEEP_SCHEDULE', value: sweepSchedule }
+        { name: 'SCHEDULED_ROTATION_SCHEDULE', value: scheduledRotationSchedule }
         { name: 'HTTP_REQUIRED_ROLE', value: httpRequiredRole }
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identity.properties.clientId};Authorization=AAD' }

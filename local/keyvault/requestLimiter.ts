@@ -20,6 +20,8 @@ export class RequestLimiter {
   private all: number[] = [];
   private writes: number[] = [];
   throttledCount = 0;
+  /** Secret transactions that reached the limiter (every authenticated data-plane request): cost benchmarks count these. */
+  transactions = 0;
 
   constructor(private readonly now: () => number) {}
 
@@ -35,6 +37,7 @@ export class RequestLimiter {
 
   /** Counts the request, or returns the 429 to answer. */
   admit(isWrite: boolean): KeyVaultError | undefined {
+    this.transactions += 1;
     const { allTransactions, secretWrites } = this.limits;
     if (allTransactions === undefined && secretWrites === undefined) return undefined;
     const windowMs = this.limits.windowMs ?? 10_000;

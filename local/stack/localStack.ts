@@ -161,6 +161,7 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
       GRAPH_ENDPOINT: graph.url,
       ENTRA_AUTHORITY_HOST: graph.url,
       SWEEP_SCHEDULE: process.env.SWEEP_SCHEDULE ?? "0 */10 * * * *",
+      SCHEDULED_ROTATION_SCHEDULE: process.env.SCHEDULED_ROTATION_SCHEDULE ?? "0 */5 * * * *",
     };
     Object.assign(process.env, settings);
     resetRotatorApp();

@@ -62,6 +62,7 @@ export function auditEventFor(outcome: RotationOutcome, now: Date = new Date()):
       newVersion: outcome.newVersion,
       expiresOn: outcome.expiresOn,
     });
+    if (outcome.reason) data.reason = outcome.reason;
   } else if (outcome.status === "failed") {
     type = AUDIT_EVENT_TYPES.failed;
     data.error = { code: outcome.error.code, message: outcome.error.message };

@@ -11,6 +11,7 @@ import type { CurrentSecret, VaultGateway } from "../vault/vaultGateway.js";
 import type { BlobLease, LeaseManager } from "./blobLease.js";
 import { generatePassword, type PasswordPolicy } from "./passwordPolicy.js";
 import { Redactor } from "./redaction.js";
+import { decideRotation, isDueNow } from "./rotationDecision.js";
 import { committedTags, planRotation, type RotationPlan } from "./rotationPlan.js";
 import type { RotationOutcome, RotationTrigger, SkippedOutcome, SkipReason } from "./rotationOutcome.js";
 import { extractCredential, replaceCredential } from "./secretValue.js";
@@ -94,6 +95,8 @@ const DEFAULT_POLICY: PasswordPolicy = { length: 32, require: ["lower", "upper",
  */
 export class RotationEngine {
   private readonly now: () => Date;
+  /** Why a run rotates outside its RotationWindow (rotationDecision.ts), carried into its outcome. */
+  private readonly dueReasons = new WeakMap<RotationRequest, string>();
 
   constructor(private readonly deps: EngineDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -425,6 +428,7 @@ export class RotationEngine {
       credentialId: done.credentialId,
       resumed: done.resumed ?? true,
       durationMs: this.now().getTime() - run.started,
+      ...(this.dueReasons.has(run.request) ? { reason: this.dueReasons.get(run.request) as string } : {}),
     };
     const event = auditEventFor(outcome, this.now());
     await this.checkpoint("audit-keep", run.request, run.trace);
@@ -488,12 +492,17 @@ export class RotationEngine {
     if (request.force) return undefined;
     const now = this.now().getTime();
     const { rotateBeforeExpiryDays, minRotationIntervalMinutes } = this.deps.settings;
-    if ((request.onlyIfDue || request.trigger === "event") && current.expiresOn) {
-      const windowDays = Math.min(rotateBeforeExpiryDays, plan.validityDays / 2);
-      const leftDays = (current.expiresOn.getTime() - now) / DAY_MS;
-      if (leftDays > windowDays) {
-        return `expires ${current.expiresOn.toISOString()}, in ${Math.floor(leftDays)} days; it is due ${windowDays} days before`;
-      }
+    if (request.onlyIfDue || request.trigger === "event") {
+      // Expiry, RotationSchedule and RotationWindow (rotationDecision.ts); why it rotates anyway goes in the outcome.
+      const decision = decideRotation({
+        now: this.now(),
+        ...(current.expiresOn ? { expiresOn: current.expiresOn } : {}),
+        ...(current.createdOn ? { createdOn: current.createdOn } : {}),
+        dueBeforeExpiryDays: Math.min(rotateBeforeExpiryDays, plan.validityDays / 2),
+        policy: plan.policy,
+      });
+      if (!isDueNow(decision)) return decision.detail;
+      if (decision.kind === "due-before-expiry") this.dueReasons.set(request, decision.reason);
     }
     if (
       (request.trigger === "http" || request.trigger === "cli") &&

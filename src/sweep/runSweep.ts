@@ -9,6 +9,7 @@ import { AdaptiveLimiter } from "./adaptiveLimiter.js";
 import {
   classifySecret,
   SECRET_STATES,
+  type Classification,
   type ClassifySettings,
   type ListedSecret,
   type OpenRotation,
@@ -45,6 +46,13 @@ export interface SweepOptions {
   onProgress?: (progress: SweepProgress) => void;
   /** Attempts per secret when Key Vault keeps throttling (default 5). */
   maxAttempts?: number;
+  /** Told of every row as it is reported (the due index, expiry warnings): each keeps only what it needs. */
+  observers?: SweepObserver[];
+}
+
+/** Sees each secret's final row (after any rotation) with its listing and classification. */
+export interface SweepObserver {
+  row(row: ReportRow, listed: ListedSecret, classification: Classification): void;
 }
 
 interface Waiting {
@@ -104,8 +112,10 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
       }),
     ),
   );
-  const write = (row: ReportRow): void => {
+  const observers = options.observers ?? [];
+  const write = (row: ReportRow, listed: ListedSecret, c: Classification): void => {
     for (const w of options.writers) w.row(row);
+    for (const o of observers) o.row(row, listed, c);
     progress.reported += 1;
   };
 
@@ -133,15 +143,15 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
     if (listed.tags.RotatedAt) row.rotatedAt = listed.tags.RotatedAt;
     if (c.dueAtIso) row.dueAt = c.dueAtIso;
     if (!c.due || !options.rotate) {
-      write(row);
+      write(row, listed, c);
       return undefined;
     }
     if (options.dryRun || !options.engine) {
       summary.wouldRotate += 1;
-      write({ ...row, action: "would-rotate" });
+      write({ ...row, action: "would-rotate" }, listed, c);
       return undefined;
     }
-    return startRotation(vault, listed, open, row);
+    return startRotation(vault, listed, open, row, c);
   };
   /** Waits for a rotation slot, then rotates in the background; the sweep goes on listing meanwhile. */
   const startRotation = async (
@@ -149,6 +159,7 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
     listed: ListedSecret,
     open: OpenRotation | undefined,
     row: ReportRow,
+    c: Classification,
   ): Promise<void> => {
     const engine = options.engine as RotationEngine;
     await limiter.acquire();
@@ -171,16 +182,21 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
       limiter.release(o.status === "rotated" || o.status === "skipped");
       if (o.status === "rotated") summary.rotated += 1;
       if (o.status === "failed") summary.failed += 1;
-      write({
-        ...row,
-        action: o.status === "rotated" ? "rotated" : o.status,
-        outcome: {
-          status: o.status,
-          ...(o.status === "rotated" ? { newVersion: o.newVersion, expiresOn: o.expiresOn } : {}),
-          ...(o.status === "skipped" ? { reason: o.reason } : {}),
-          ...(o.status === "failed" ? { error: { code: o.error.code, message: o.error.message } } : {}),
+      write(
+        {
+          ...row,
+          action: o.status === "rotated" ? "rotated" : o.status,
+          outcome: {
+            status: o.status,
+            ...(o.status === "rotated" ? { newVersion: o.newVersion, expiresOn: o.expiresOn } : {}),
+            ...(o.status === "skipped" ? { reason: o.reason } : {}),
+            ...(o.status === "failed" ? { error: { code: o.error.code, message: o.error.message } } : {}),
+            ...(o.status === "rotated" && o.reason ? { reason: o.reason } : {}),
+          },
         },
-      });
+        listed,
+        c,
+      );
     })();
     const tracked: Promise<void> = task.finally(() => running.delete(tracked));
     running.add(tracked);

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { AUDIT_EVENT_TYPES, auditSource, type AuditEvent } from "../audit/auditEvent.js";
 import type { RotatorApp } from "../rotation/createEngine.js";
 import type { ReportSummary } from "./complianceReport.js";
+import { DueIndexBuilder, writeDueIndex } from "./dueIndex.js";
 import { reportUploads } from "./reportStore.js";
 import { runSweep, type SweepProgress } from "./runSweep.js";
 
@@ -13,7 +14,8 @@ export interface SweepRun {
 
 /**
  * What the timer does: sweep every vault (rotating what is due), store the report in the app's container,
- * redeliver the audit outbox, and emit `ComplianceSweepCompleted`.
+ * write the due index the frequent timer works from, redeliver the audit outbox, and emit
+ * `ComplianceSweepCompleted`.
  */
 export async function sweepAndReport(
   app: RotatorApp,
@@ -21,6 +23,7 @@ export async function sweepAndReport(
 ): Promise<SweepRun> {
   const generatedAt = (options.now ?? (() => new Date()))();
   const uploads = reportUploads(app.container, generatedAt);
+  const dueIndex = new DueIndexBuilder(generatedAt);
   const summary = await runSweep({
     vaults: app.vaults,
     settings: app.config,
@@ -30,10 +33,13 @@ export async function sweepAndReport(
     trigger: "sweep",
     writers: uploads.writers,
     throttle: app.throttle,
+    observers: [dueIndex],
     ...(options.now ? { now: options.now } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   await uploads.done;
+  // Unconditional: the sweep's fresh view replaces whatever the frequent timer left.
+  await writeDueIndex(app.container, dueIndex.build());
   const audit = await app.audit.redeliver();
   const event: AuditEvent = {
     specversion: "1.0",

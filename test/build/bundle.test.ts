@@ -55,7 +55,13 @@ describe("function bundle", () => {
     const output = run.stdout + run.stderr;
     expect(output).toContain("loaded");
     expect(output).toContain('"@azure/functions" package to test mode');
-    for (const name of ["complianceReport", "complianceSweep", "rotateSecret", "secretNearExpiry"])
+    for (const name of [
+      "complianceReport",
+      "complianceSweep",
+      "rotateSecret",
+      "scheduledRotations",
+      "secretNearExpiry",
+    ])
       expect(output).toContain(`register function "${name}"`);
   });
 });

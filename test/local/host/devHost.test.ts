@@ -173,6 +173,7 @@ describe("dev host: the Functions host's conventions on loopback", () => {
       "complianceReport:http",
       "complianceSweep:timer",
       "rotateSecret:http",
+      "scheduledRotations:timer",
       "secretNearExpiry:eventGrid",
     ]);
   });
