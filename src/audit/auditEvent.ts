@@ -6,6 +6,7 @@ export const AUDIT_EVENT_TYPES = {
   failed: "AkvRotator.SecretRotationFailed",
   skipped: "AkvRotator.SecretRotationSkipped",
   sweep: "AkvRotator.ComplianceSweepCompleted",
+  warning: "AkvRotator.SecretExpiryWarning",
 } as const;
 
 export interface AuditData {

@@ -22,6 +22,8 @@ export interface ReportRow {
   createdOn?: string;
   rotatedAt?: string;
   dueAt?: string;
+  /** The secret's `Owner` tag. */
+  owner?: string;
   action: RowAction;
   outcome?: {
     status: string;

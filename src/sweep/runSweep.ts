@@ -6,6 +6,7 @@ import type { ThrottleSignal } from "../vault/throttlePolicy.js";
 import type { VaultGateway } from "../vault/vaultGateway.js";
 import { recordSweep } from "../telemetry/telemetry.js";
 import { AdaptiveLimiter } from "./adaptiveLimiter.js";
+import { ownerOf } from "./expiryWarnings.js";
 import {
   classifySecret,
   SECRET_STATES,
@@ -142,6 +143,8 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
     if (listed.createdOn) row.createdOn = listed.createdOn.toISOString();
     if (listed.tags.RotatedAt) row.rotatedAt = listed.tags.RotatedAt;
     if (c.dueAtIso) row.dueAt = c.dueAtIso;
+    const owner = listed.tags.Owner === undefined ? undefined : ownerOf(listed.tags);
+    if (owner) row.owner = owner;
     if (!c.due || !options.rotate) {
       write(row, listed, c);
       return undefined;

@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import { AUDIT_EVENT_TYPES, auditSource, type AuditEvent } from "../audit/auditEvent.js";
 import type { RotatorApp } from "../rotation/createEngine.js";
 import type { ReportSummary } from "./complianceReport.js";
+import { expiryWarningEvent } from "../audit/expiryWarning.js";
 import { DueIndexBuilder, writeDueIndex } from "./dueIndex.js";
+import { ExpiryWarnings, readSentWarnings, writeSentWarnings } from "./expiryWarnings.js";
 import { reportUploads } from "./reportStore.js";
 import { runSweep, type SweepProgress } from "./runSweep.js";
 
@@ -24,6 +26,11 @@ export async function sweepAndReport(
   const generatedAt = (options.now ?? (() => new Date()))();
   const uploads = reportUploads(app.container, generatedAt);
   const dueIndex = new DueIndexBuilder(generatedAt);
+  const warnings = new ExpiryWarnings(
+    generatedAt,
+    app.config.expiryWarningDays,
+    await readSentWarnings(app.container),
+  );
   const summary = await runSweep({
     vaults: app.vaults,
     settings: app.config,
@@ -33,13 +40,16 @@ export async function sweepAndReport(
     trigger: "sweep",
     writers: uploads.writers,
     throttle: app.throttle,
-    observers: [dueIndex],
+    observers: [dueIndex, warnings],
     ...(options.now ? { now: options.now } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   await uploads.done;
   // Unconditional: the sweep's fresh view replaces whatever the frequent timer left.
   await writeDueIndex(app.container, dueIndex.build());
+  // Kept in the outbox first, like every audit event: a warning the topic did not take is sent later.
+  for (const w of warnings.warnings) await app.audit.record(expiryWarningEvent(w, generatedAt));
+  await writeSentWarnings(app.container, warnings.memory());
   const audit = await app.audit.redeliver();
   const event: AuditEvent = {
     specversion: "1.0",
@@ -58,6 +68,7 @@ export async function sweepAndReport(
       byState: summary.byState,
       rotated: summary.rotated,
       failed: summary.failed,
+      warnings: warnings.warnings.length,
       report: uploads.names[0],
     },
   };
