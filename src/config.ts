@@ -226,6 +226,8 @@ function parseVaultResourceIds(
   raw: string | undefined,
   vaults: VaultRef[],
   problems: string[],
+  /** False for the CLI, which names a few of the vaults: IDs of the others are ignored. */
+  strict: boolean,
 ): Record<string, string> {
   const ids: Record<string, string> = {};
   for (const entry of (raw ?? "").split(/[,\s]+/).filter(Boolean)) {
@@ -237,6 +239,7 @@ function parseVaultResourceIds(
       continue;
     }
     if (!vaults.some((v) => v.name === name)) {
+      if (!strict) continue;
       problems.push(`KEYVAULT_RESOURCE_IDS: vault '${name}' is not one of KEYVAULT_URIS`);
       continue;
     }
@@ -385,7 +388,12 @@ export function loadConfig(
       maximumActiveDays: wholeNumber(env, "POLICY_MAX_ACTIVE_DAYS", 365, 1, 36500, problems),
       requiredRetentionDays: wholeNumber(env, "POLICY_LOG_RETENTION_DAYS", 365, 0, 36500, problems),
     },
-    vaultResourceIds: parseVaultResourceIds(env.KEYVAULT_RESOURCE_IDS, vaults, problems),
+    vaultResourceIds: parseVaultResourceIds(
+      env.KEYVAULT_RESOURCE_IDS,
+      vaults,
+      problems,
+      overrides.vaults === undefined,
+    ),
   };
   if (problems.length > 0) throw new ConfigurationError(problems);
   return config;

@@ -149,9 +149,18 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
     const graph = new GraphEmulator({ port: ports.graph, certDir: path.join(dir, "tls"), dataDir: stateDir });
     await Promise.all([arm.start(), graph.start()]);
     started.push(arm, graph);
+    // The demo vault as ARM sees it: two posture checks fail (purge protection off, public network access on
+    // behind a firewall) so the report shows what failing looks like.
+    const demoVault = arm.vaults.add({
+      name: "demo",
+      purgeProtection: false,
+      publicNetworkAccess: "Enabled",
+      firewallDefaultAction: "Deny",
+    });
 
     const settings: Record<string, string> = {
       KEYVAULT_URIS: `demo=${keyVault.url}`,
+      KEYVAULT_RESOURCE_IDS: demoVault.id,
       AzureWebJobsStorage: azurite.connectionString,
       AKV_ROTATOR_CREDENTIAL: "emulator",
       AKV_ROTATOR_TLS_CA_FILE: keyVault.caCertPath,

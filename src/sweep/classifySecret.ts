@@ -21,6 +21,9 @@ export interface ListedSecret {
   enabled: boolean;
   expiresOn?: Date;
   createdOn?: Date;
+  /** Activation date (`nbf`), when set. */
+  notBefore?: Date;
+  contentType?: string;
   tags: Record<string, string>;
   /** `expiresOn` as ISO 8601, when the caller has it already (a sweep formats each date once). */
   expiresIso?: string;

@@ -5,6 +5,7 @@ import type { ReportSummary } from "./complianceReport.js";
 import { expiryWarningEvent } from "../audit/expiryWarning.js";
 import { DueIndexBuilder, writeDueIndex } from "./dueIndex.js";
 import { ExpiryWarnings, readSentWarnings, writeSentWarnings } from "./expiryWarnings.js";
+import { readVaultPosture } from "./readVaultPosture.js";
 import { reportUploads } from "./reportStore.js";
 import { runSweep, type SweepProgress } from "./runSweep.js";
 
@@ -25,6 +26,11 @@ export async function sweepAndReport(
 ): Promise<SweepRun> {
   const generatedAt = (options.now ?? (() => new Date()))();
   const uploads = reportUploads(app.container, generatedAt);
+  const posture = await readVaultPosture(
+    app.config,
+    app.config.vaults.map((v) => ({ name: v.name, resourceId: app.config.vaultResourceIds[v.name] })),
+    app.credential,
+  );
   const dueIndex = new DueIndexBuilder(generatedAt);
   const warnings = new ExpiryWarnings(
     generatedAt,
@@ -40,6 +46,8 @@ export async function sweepAndReport(
     trigger: "sweep",
     writers: uploads.writers,
     throttle: app.throttle,
+    policy: app.config.policy,
+    posture,
     observers: [dueIndex, warnings],
     ...(options.now ? { now: options.now } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -69,6 +77,10 @@ export async function sweepAndReport(
       rotated: summary.rotated,
       failed: summary.failed,
       warnings: warnings.warnings.length,
+      postureFailing: posture.flatMap((v) =>
+        v.checks.filter((c) => c.status !== "pass").map((c) => `${v.vault}:${c.name}`),
+      ),
+      policyNonCompliant: summary.policyNonCompliant,
       report: uploads.names[0],
     },
   };

@@ -15,8 +15,12 @@ import {
   type ReportSummary,
 } from "../../src/sweep/complianceReport.js";
 import { HtmlReportWriter } from "../../src/sweep/htmlReportWriter.js";
+import { describePolicies, SECRET_POLICIES, type PolicyResults } from "../../src/sweep/secretPolicies.js";
+import { evaluateVaultPosture } from "../../src/sweep/vaultPosture.js";
 
 const CHROMIUM = "/usr/bin/chromium";
+const VAULT_ID =
+  "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/prod-kv";
 const DAY = 86_400_000;
 let browser: Browser;
 let server: Server;
@@ -39,6 +43,32 @@ async function buildReport(): Promise<string> {
     dryRun: false,
     vaults: [{ name: "prod-kv", url: "https://prod-kv.vault.azure.net" }],
     settings: { rotateBeforeExpiryDays: 30, defaultValidityDays: 60 },
+    policies: describePolicies({
+      minimumDaysBeforeExpiration: 30,
+      maximumValidityInDays: 365,
+      maximumActiveDays: 365,
+      requiredRetentionDays: 365,
+    }),
+    // The demo vault's posture: purge protection off and public network access on (behind a firewall).
+    posture: [
+      {
+        vault: "prod-kv",
+        resourceId: VAULT_ID,
+        checks: evaluateVaultPosture(
+          "prod-kv",
+          VAULT_ID,
+          {
+            enableSoftDelete: true,
+            enableRbacAuthorization: true,
+            publicNetworkAccess: "Enabled",
+            networkAcls: { defaultAction: "Deny" },
+            privateEndpointConnections: [{ privateLinkServiceConnectionState: { status: "Approved" } }],
+          },
+          [{ name: "audit", workspaceId: "/w", logs: [{ category: "AuditEvent", enabled: true }] }],
+          365,
+        ),
+      },
+    ],
   });
   const byState = Object.fromEntries(SECRET_STATES.map((s) => [s, 0])) as Record<SecretState, number>;
   for (let i = 0; i < 120; i += 1) {
@@ -55,6 +85,21 @@ async function buildReport(): Promise<string> {
         ? {}
         : { expiresOn: new Date(now + ((i % 26) - 2) * 7 * DAY).toISOString() }),
       action: state === "near-expiry" ? "rotated" : "none",
+      // Every fourth secret has no content type; every tenth no expiry date.
+      policy: Object.fromEntries(
+        SECRET_POLICIES.map((p) => [
+          p.name,
+          p.name === "content-type"
+            ? i % 4 === 0
+              ? "fail"
+              : "pass"
+            : p.name === "expiration-set"
+              ? i % 10 === 0
+                ? "fail"
+                : "pass"
+              : "pass",
+        ]),
+      ) as PolicyResults,
     };
     writer.row(row);
   }
@@ -66,6 +111,13 @@ async function buildReport(): Promise<string> {
     wouldRotate: 0,
     openRotations: [],
     throttled: 0,
+    policyNonCompliant: {
+      "expiration-set": 12,
+      "days-before-expiration": 0,
+      "maximum-validity": 0,
+      "maximum-active": 0,
+      "content-type": 30,
+    },
     durationMs: 1234,
     completedAt: new Date(now).toISOString(),
   };
@@ -134,6 +186,38 @@ describe("HTML compliance report in a real Chromium", () => {
       "</script><img src=x onerror=alert(1)>",
     );
     expect(await page.locator("img").count()).toBe(0);
+    await page.fill("#filter", "");
+
+    // The vault posture at the top: each check with its status; failing ones say what to change.
+    const checks = page.locator('[data-testid="posture-check"]');
+    expect(await checks.count()).toBe(7);
+    const failing = page.locator('[data-testid="posture-check"][data-status="fail"]');
+    expect(await failing.evaluateAll((rows) => rows.map((r) => r.getAttribute("data-check")))).toEqual([
+      "purge-protection",
+      "public-network-disabled",
+    ]);
+    expect(await failing.first().textContent()).toContain(
+      "az keyvault update --name prod-kv --enable-purge-protection true",
+    );
+    expect(await failing.first().textContent()).toContain("0b60c0b2-2dc2-4e1c-b5c9-abbed971de53");
+    const postureBox = await page.locator('[data-testid="posture"]').boundingBox();
+    const tableBox = await page.locator("#rows-body").boundingBox();
+    expect((postureBox?.y ?? 1e9) < (tableBox?.y ?? 0)).toBe(true);
+
+    // One column per policy definition; each cell shows its result; a card counts each policy's failures.
+    expect(await page.locator('[data-testid="policy-column"]').count()).toBe(5);
+    expect(await page.locator('[data-testid="policy-column"]').first().getAttribute("title")).toContain(
+      "98728c90-32c7-4049-8429-847dc0f4fe37",
+    );
+    expect(
+      await page
+        .locator('[data-testid="policy-cell"][data-policy="content-type"][data-result="fail"]')
+        .count(),
+    ).toBe(30);
+    expect(await page.locator('[data-testid="policy-card-content-type"] .n').textContent()).toBe("30");
+    await page.click('[data-testid="policy-card-expiration-set"]');
+    expect(await page.locator('[data-testid="row"]').count()).toBe(12);
+    await page.selectOption("#policy", "");
 
     const shot = await page.locator('[data-testid="timeline"]').screenshot();
     const dir = path.resolve(".local", "test-artifacts");
