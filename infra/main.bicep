@@ -37,6 +37,9 @@ param cosmosAccountIds array = []
 @description('Azure Cache for Redis instances whose keys the redis-key rotator regenerates (resource IDs).')
 param redisCacheIds array = []
 
+@description('E-mail addresses of the people on call: the alerts (failed rotations, secrets needing attention, dead-lettered events, stale consumers, unauthorized vault access) reach them.')
+param alertEmailAddresses array = []
+
 @description('Subnet for VNet integration (vaults and targets closed to public access); empty for none.')
 param virtualNetworkSubnetId string = ''
 
@@ -63,6 +66,7 @@ module app 'modules/functionApp.bicep' = {
     tags: tags
     suffix: suffix
     keyVaultUris: join(map(vaults, v => '${v.name}=https://${v.name}${environment().suffixes.keyvaultDns}'), ',')
+    keyVaultResourceIds: join(map(vaults, v => '/subscriptions/${subscription().subscriptionId}/resourceGroups/${v.resourceGroup}/providers/Microsoft.KeyVault/vaults/${v.name}'), ',')
     sweepSchedule: sweepSchedule
     scheduledRotationSchedule: scheduledRotationSchedule
     httpRequiredRole: httpRequiredRole
@@ -80,6 +84,31 @@ module vaultAccess 'modules/vaultAccess.bicep' = [
     }
   }
 ]
+
+module vaultMonitoring 'modules/vaultMonitoring.bicep' = [
+  for v in vaults: {
+    scope: resourceGroup(v.resourceGroup)
+    name: 'akv-rotator-monitor-${v.name}'
+    params: {
+      vaultName: v.name
+      principalId: app.outputs.principalId
+      workspaceId: app.outputs.logAnalyticsWorkspaceId
+    }
+  }
+]
+
+module monitoring 'modules/monitoring.bicep' = {
+  scope: rg
+  name: 'akv-rotator-monitoring'
+  params: {
+    location: location
+    tags: tags
+    suffix: suffix
+    workspaceName: app.outputs.logAnalyticsWorkspaceName
+    storageAccountName: app.outputs.storageAccountName
+    alertEmailAddresses: alertEmailAddresses
+  }
+}
 
 module vaultEndpoints 'modules/vaultPrivateEndpoint.bicep' = [
   for v in (empty(privateEndpointSubnetId) ? [] : vaults): {

@@ -3,6 +3,7 @@ param location string
 param tags object
 param suffix string
 param keyVaultUris string
+param keyVaultResourceIds string
 param sweepSchedule string
 param scheduledRotationSchedule string
 param httpRequiredRole string
@@ -148,6 +149,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'AZURE_CLIENT_ID', value: identity.properties.clientId }
         { name: 'AKV_ROTATOR_CREDENTIAL', value: 'managed-identity' }
         { name: 'KEYVAULT_URIS', value: keyVaultUris }
+        { name: 'KEYVAULT_RESOURCE_IDS', value: keyVaultResourceIds }
         { name: 'AUDIT_TOPIC_ENDPOINT', value: auditTopic.properties.endpoint }
         { name: 'SWEEP_SCHEDULE', value: sweepSchedule }
         { name: 'SCHEDULED_ROTATION_SCHEDULE', value: scheduledRotationSchedule }
@@ -166,3 +168,6 @@ output principalId string = identity.properties.principalId
 output identityId string = identity.id
 output deadLetterContainerId string = '${storage.id}/blobServices/default/containers/deadletters'
 output auditTopicEndpoint string = auditTopic.properties.endpoint
+output logAnalyticsWorkspaceId string = logs.id
+output logAnalyticsWorkspaceName string = logs.name
+output storageAccountName string = storage.name

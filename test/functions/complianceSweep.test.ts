@@ -98,6 +98,18 @@ describe("timer: complianceSweep, and GET /api/compliance", () => {
     expect(JSON.stringify(report)).not.toContain("CANARY");
   });
 
+  it("writes the line the 'secrets-need-attention' alert reads when a secret needs a person", async () => {
+    await stack.kv.setSecret("broken", "CANARY-timer-broken", {
+      tags: { RotatorType: "random", ValidityPeriodDays: "often" },
+      expiresOn: new Date(Date.now() + 40 * DAY),
+    });
+    const { context, logs } = invocation("complianceSweep");
+    await complianceSweep(TIMER, context);
+    expect(logs.map((l) => l.text)).toContain(
+      "sweep needs attention: expired=0 misconfigured=1 overdue=0 pending-stuck=0 failed=0",
+    );
+  });
+
   it("scheduledRotations: with nothing due in the sweep's index, it does nothing and says nothing", async () => {
     const { context, logs } = invocation("scheduledRotations");
     await scheduledRotations(TIMER, context);
