@@ -110,6 +110,7 @@ async function main(): Promise<void> {
     goal: "≥ 0.9 with no failures",
   });
 
+  rows.push(...(await (await import("./scheduledRotationCost.js")).scheduledRotationCost(100_000, 100)));
   const lines = [
     "# Benchmark results",
     "",
