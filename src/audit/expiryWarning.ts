@@ -15,6 +15,8 @@ export interface ExpiryWarning {
   daysLeft: number;
   /** The lead time (EXPIRY_WARNING_DAYS) this warning is for. */
   leadDays: number;
+  /** For `rotation-failing`: failed runs in a row (sweeps and the frequent timer). */
+  failures?: number;
   /** The secret's `Owner` tag, when it has one. */
   owner?: string;
 }
@@ -48,6 +50,7 @@ export function expiryWarningEvent(w: ExpiryWarning, now: Date): AuditEvent {
       expiresOn: w.expiresOn,
       daysLeft: w.daysLeft,
       leadDays: w.leadDays,
+      ...(w.failures !== undefined ? { failures: w.failures } : {}),
       ...(w.owner !== undefined ? { owner: w.owner } : {}),
     },
   };

@@ -15,10 +15,44 @@ export interface DueEntry {
   runAt: string;
 }
 
+/** A secret whose rotations keep failing (sweep or timer), until one succeeds or a new version appears. */
+export interface FailureRecord {
+  /** Failed runs in a row. */
+  count: number;
+  /** The last failure: when, and its error (redacted like every outcome). */
+  at: string;
+  code: string;
+  message: string;
+}
+
 export interface DueIndex {
   generatedAt: string;
   horizon: string;
   entries: DueEntry[];
+  /** `<vault>/<secret>` -> its failing rotations, for the sweep's expiry warnings (expiryWarnings.ts). */
+  failing: Record<string, FailureRecord>;
+}
+
+export const failureKey = (vault: string, secret: string): string => `${vault}/${secret}`;
+
+/** The failure record after one more run: counted up on a failure, gone on success or a newer version. */
+export function nextFailure(
+  previous: FailureRecord | undefined,
+  outcome: { status: string; error?: { code: string; message: string } } | undefined,
+  at: Date,
+  createdOn?: Date,
+): FailureRecord | undefined {
+  if (outcome?.status === "failed" && outcome.error)
+    return {
+      count: (previous?.count ?? 0) + 1,
+      at: at.toISOString(),
+      code: outcome.error.code,
+      message: outcome.error.message,
+    };
+  if (outcome?.status === "rotated" || !previous) return undefined;
+  // A version created after the last failure: someone (or something) renewed it.
+  if (createdOn && createdOn.getTime() > Date.parse(previous.at)) return undefined;
+  return previous;
 }
 
 /**
@@ -27,13 +61,21 @@ export interface DueIndex {
  */
 export class DueIndexBuilder implements SweepObserver {
   private readonly entries: DueEntry[] = [];
+  private readonly failing: Record<string, FailureRecord> = {};
   private readonly until: number;
 
-  constructor(private readonly now: Date) {
+  /** `previous`: the failures the last index held (the timer's among them), carried on while they last. */
+  constructor(
+    private readonly now: Date,
+    private readonly previous: Record<string, FailureRecord> = {},
+  ) {
     this.until = now.getTime() + DUE_INDEX_HORIZON_MS;
   }
 
   row(row: ReportRow, listed: ListedSecret, c: Classification): void {
+    const key = failureKey(row.vault, row.secret);
+    const failure = nextFailure(this.previous[key], row.outcome, this.now, listed.createdOn);
+    if (failure) this.failing[key] = failure;
     if (!c.dueAt || !listed.enabled || row.action === "rotated" || c.state === "pending-stuck") return;
     // Due now: the sweep rotated it (or a failure was recorded); only a rotation that found the lease held waits here.
     if (c.due && row.action !== "busy") return;
@@ -47,6 +89,7 @@ export class DueIndexBuilder implements SweepObserver {
       generatedAt: this.now.toISOString(),
       horizon: new Date(this.until).toISOString(),
       entries: this.entries,
+      failing: this.failing,
     };
   }
 }
@@ -62,7 +105,7 @@ export async function readDueIndex(container: ContainerClient): Promise<{ index:
     return { index: parseDueIndex(parsed), ...(download.etag ? { etag: download.etag } : {}) };
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 404 || error instanceof SyntaxError)
-      return { index: { generatedAt: "", horizon: "", entries: [] } };
+      return { index: { generatedAt: "", horizon: "", entries: [], failing: {} } };
     throw error;
   }
 }
@@ -79,10 +122,25 @@ function parseDueIndex(value: unknown): DueIndex {
           !Number.isNaN(Date.parse((e as DueEntry).runAt)),
       )
     : [];
+  const failing: Record<string, FailureRecord> = {};
+  const f: unknown = v?.failing;
+  if (f && typeof f === "object" && !Array.isArray(f))
+    for (const [k, r] of Object.entries(f as Record<string, unknown>)) {
+      const x = r as Partial<FailureRecord> | null;
+      if (
+        typeof x?.count === "number" &&
+        typeof x.at === "string" &&
+        !Number.isNaN(Date.parse(x.at)) &&
+        typeof x.code === "string" &&
+        typeof x.message === "string"
+      )
+        failing[k] = { count: x.count, at: x.at, code: x.code, message: x.message };
+    }
   return {
     generatedAt: typeof v?.generatedAt === "string" ? v.generatedAt : "",
     horizon: typeof v?.horizon === "string" ? v.horizon : "",
     entries,
+    failing,
   };
 }
 

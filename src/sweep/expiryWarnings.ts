@@ -2,6 +2,7 @@ import type { ContainerClient } from "@azure/storage-blob";
 import type { ExpiryWarning, WarningReason } from "../audit/expiryWarning.js";
 import type { Classification, ListedSecret } from "./classifySecret.js";
 import type { ReportRow } from "./complianceReport.js";
+import { failureKey, nextFailure, type FailureRecord } from "./dueIndex.js";
 import type { SweepObserver } from "./runSweep.js";
 
 /** What was warned already: `<vault>/<secret>@<expiresOn>` -> the smallest lead time warned for. */
@@ -17,7 +18,8 @@ export function ownerOf(tags: Record<string, string>): string | undefined {
 
 /**
  * Expiry warnings at lead times (EXPIRY_WARNING_DAYS) for secrets nobody will renew in time: unmanaged or
- * misconfigured secrets, rotations that failed in this sweep, and stuck rotations. Each version (its expiry
+ * misconfigured secrets, rotations that keep failing (in this sweep, or in the frequent timer's runs since the
+ * last one: the due index's failure records), and stuck rotations. Each version (its expiry
  * date: every new version has its own) is warned once per lead time: what was sent is remembered in one blob
  * that holds only the secrets being warned about, read once and written once per sweep.
  */
@@ -29,11 +31,19 @@ export class ExpiryWarnings implements SweepObserver {
     private readonly now: Date,
     private readonly leadDays: number[],
     private readonly sent: Record<string, number>,
+    /** The failure records of the last due index (dueIndex.ts). */
+    private readonly failing: Record<string, FailureRecord> = {},
   ) {}
 
   row(row: ReportRow, listed: ListedSecret, c: Classification): void {
     if (!listed.expiresOn || !listed.enabled) return;
-    const reason = reasonOf(row, c);
+    const failure = nextFailure(
+      this.failing[failureKey(row.vault, row.secret)],
+      row.outcome,
+      this.now,
+      listed.createdOn,
+    );
+    const reason = reasonOf(c, failure);
     if (!reason) return;
     const daysLeft = (listed.expiresOn.getTime() - this.now.getTime()) / DAY;
     let lead: number | undefined;
@@ -50,10 +60,14 @@ export class ExpiryWarnings implements SweepObserver {
       secret: row.secret,
       reason,
       state: c.state,
-      detail: row.outcome?.error ? `${row.outcome.error.code}: ${row.outcome.error.message}` : row.detail,
+      detail:
+        reason === "rotation-failing" && failure
+          ? `its rotation failed ${failure.count} time(s) in a row, last at ${failure.at}: ${failure.code}: ${failure.message}`
+          : row.detail,
       expiresOn,
       daysLeft: Math.floor(daysLeft * 10) / 10,
       leadDays: lead,
+      ...(reason === "rotation-failing" && failure ? { failures: failure.count } : {}),
       ...(owner !== undefined ? { owner } : {}),
     });
   }
@@ -64,11 +78,11 @@ export class ExpiryWarnings implements SweepObserver {
   }
 }
 
-function reasonOf(row: ReportRow, c: Classification): WarningReason | undefined {
+function reasonOf(c: Classification, failure: FailureRecord | undefined): WarningReason | undefined {
   if (c.state === "unmanaged") return "not-rotated";
   if (c.state === "misconfigured") return "misconfigured";
   if (c.state === "pending-stuck") return "rotation-stuck";
-  if (row.action === "failed") return "rotation-failing";
+  if (failure) return "rotation-failing";
   return undefined;
 }
 

@@ -1,6 +1,6 @@
 import type { RotatorApp } from "../rotation/createEngine.js";
 import type { RotationOutcome } from "../rotation/rotationOutcome.js";
-import { readDueIndex, writeDueIndex, type DueEntry } from "./dueIndex.js";
+import { failureKey, nextFailure, readDueIndex, writeDueIndex, type DueEntry } from "./dueIndex.js";
 
 export interface ScheduledRun {
   /** Entries whose time had come. */
@@ -26,6 +26,7 @@ export async function runScheduledRotations(
   const { index, etag } = await readDueIndex(app.container);
   const keep: DueEntry[] = [];
   const outcomes: RotationOutcome[] = [];
+  const failing = { ...index.failing };
   let due = 0;
   for (const entry of index.entries) {
     if (Date.parse(entry.runAt) > now.getTime()) {
@@ -40,10 +41,15 @@ export async function runScheduledRotations(
       onlyIfDue: true,
     });
     outcomes.push(outcome);
+    // Counted for the sweep's expiry warnings: a rotation that keeps failing in its window is warned about.
+    const key = failureKey(entry.vault, entry.secret);
+    const failure = nextFailure(failing[key], outcome, now);
+    if (failure) failing[key] = failure;
+    else delete failing[key];
     if (outcome.status === "busy" || (outcome.status === "failed" && outcome.error.retryable))
       keep.push(entry);
   }
   const indexUpdated =
-    due === 0 ? true : await writeDueIndex(app.container, { ...index, entries: keep }, etag ?? "*");
+    due === 0 ? true : await writeDueIndex(app.container, { ...index, entries: keep, failing }, etag ?? "*");
   return { due, outcomes, remaining: keep.length, indexUpdated };
 }

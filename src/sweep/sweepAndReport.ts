@@ -3,7 +3,7 @@ import { AUDIT_EVENT_TYPES, auditSource, type AuditEvent } from "../audit/auditE
 import type { RotatorApp } from "../rotation/createEngine.js";
 import type { ReportSummary } from "./complianceReport.js";
 import { expiryWarningEvent } from "../audit/expiryWarning.js";
-import { DueIndexBuilder, writeDueIndex } from "./dueIndex.js";
+import { DueIndexBuilder, readDueIndex, writeDueIndex } from "./dueIndex.js";
 import { ExpiryWarnings, readSentWarnings, writeSentWarnings } from "./expiryWarnings.js";
 import { readVaultPosture } from "./readVaultPosture.js";
 import { reportUploads } from "./reportStore.js";
@@ -31,11 +31,14 @@ export async function sweepAndReport(
     app.config.vaults.map((v) => ({ name: v.name, resourceId: app.config.vaultResourceIds[v.name] })),
     app.credential,
   );
-  const dueIndex = new DueIndexBuilder(generatedAt);
+  // The last index's failure records (the frequent timer's failures since the last sweep among them).
+  const { failing } = (await readDueIndex(app.container)).index;
+  const dueIndex = new DueIndexBuilder(generatedAt, failing);
   const warnings = new ExpiryWarnings(
     generatedAt,
     app.config.expiryWarningDays,
     await readSentWarnings(app.container),
+    failing,
   );
   const summary = await runSweep({
     vaults: app.vaults,
