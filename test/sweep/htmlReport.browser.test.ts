@@ -17,6 +17,7 @@ import {
 import { HtmlReportWriter } from "../../src/sweep/htmlReportWriter.js";
 import { describePolicies, SECRET_POLICIES, type PolicyResults } from "../../src/sweep/secretPolicies.js";
 import { evaluateVaultPosture } from "../../src/sweep/vaultPosture.js";
+import { encodingsOf, sweptHtmlReport, type SweptHtmlReport } from "../helpers/sweptHtmlReport.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const VAULT_ID =
@@ -26,6 +27,7 @@ let browser: Browser;
 let server: Server;
 let url = "";
 let html = "";
+let swept: SweptHtmlReport;
 const now = Date.now();
 
 /** A report with every state, expiries spread over the coming months, and a name that tries to inject markup. */
@@ -129,8 +131,11 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} is missing: apt-get install chromium (as .ci/run does)`);
   html = await buildReport();
-  server = createServer((_req, res) =>
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(html),
+  swept = await sweptHtmlReport();
+  server = createServer((req, res) =>
+    res
+      .writeHead(200, { "content-type": "text/html; charset=utf-8" })
+      .end(req.url === "/swept.html" ? swept.html : html),
   );
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/report.html`;
@@ -232,6 +237,26 @@ describe("HTML compliance report in a real Chromium", () => {
     }
     // The bars are drawn in the states' colours: a real share of the chart is coloured.
     expect(colored / (png.width * png.height)).toBeGreaterThan(0.02);
+    await page.close();
+  });
+
+  it("a real sweep's page shows the vault's posture and the policy columns, and no secret value", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(url.replace("/report.html", "/swept.html"));
+    expect(errors).toEqual([]);
+    const failing = page.locator('[data-testid="posture-check"][data-status="fail"]');
+    expect(await page.locator('[data-testid="posture-check"]').count()).toBe(7);
+    expect(await failing.evaluateAll((rows) => rows.map((r) => r.getAttribute("data-check")))).toEqual([
+      "purge-protection",
+    ]);
+    expect(await page.locator('[data-testid="policy-column"]').count()).toBe(5);
+    expect(await page.locator('[data-testid="row"]').count()).toBe(3);
+    expect(await page.locator('[data-testid="policy-cell"][data-result="fail"]').count()).toBeGreaterThan(0);
+    // What the page rendered (markup and text), in every encoding a leak could take.
+    const rendered = `${await page.content()}\n${await page.locator("body").innerText()}`;
+    for (const v of swept.values) for (const f of encodingsOf(v)) expect(rendered, f).not.toContain(f);
     await page.close();
   });
 });
