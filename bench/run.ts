@@ -92,6 +92,7 @@ async function main(): Promise<void> {
     goal: "≥ 0.9 with no failures",
   });
 
+  rows.push(...(await (await import("./scheduledRotationCost.js")).scheduledRotationCost(100_000, 100)));
   const loadAfter = os.loadavg()[0] ?? 0;
   const lines = [
     "# Benchmark results",

@@ -1,5 +1,6 @@
 import type { InvocationContext, Timer } from "@azure/functions";
 import { rotatorApp } from "../src/runtime.js";
+import { needsAttention } from "../src/sweep/complianceReport.js";
 import { sweepAndReport } from "../src/sweep/sweepAndReport.js";
 import { register } from "./functionDefinition.js";
 
@@ -14,6 +15,13 @@ export async function complianceSweep(timer: Timer, context: InvocationContext):
   const line = `sweep: ${summary.total} secrets (${states || "none"}); ${summary.rotated} rotated, ${summary.failed} failed; audit outbox ${audit.delivered} sent, ${audit.remaining} waiting${timer.isPastDue ? " (past due)" : ""}`;
   if (summary.failed > 0) context.warn(line);
   else context.log(line);
+  // The signal the 'secrets-need-attention' alert rule reads (README, Monitoring and alerts).
+  if (needsAttention(summary)) {
+    const s = summary.byState;
+    context.warn(
+      `sweep needs attention: expired=${s.expired} misconfigured=${s.misconfigured} overdue=${s.overdue} pending-stuck=${s["pending-stuck"]} failed=${summary.failed}`,
+    );
+  }
 }
 
 export const complianceSweepFunction = register({

@@ -19,6 +19,9 @@ param vaults array
 @description('NCRONTAB schedule of the compliance sweep.')
 param sweepSchedule string = '0 0 3 * * *'
 
+@description('NCRONTAB schedule of the frequent timer that runs scheduled rotations (RotationSchedule, RotationWindow).')
+param scheduledRotationSchedule string = '0 */15 * * * *'
+
 @description('App role the HTTP API requires; when set, App Service Authentication (Entra ID, authClientId) is turned on. Empty for function keys only.')
 param httpRequiredRole string = ''
 
@@ -39,6 +42,9 @@ param cosmosAccountIds array = []
 
 @description('Azure Cache for Redis instances whose keys the redis-key rotator regenerates (resource IDs).')
 param redisCacheIds array = []
+
+@description('E-mail addresses of the people on call: the alerts (failed rotations, secrets needing attention, dead-lettered events, stale consumers, unauthorized vault access) reach them.')
+param alertEmailAddresses array = []
 
 @description('Subnet for VNet integration (vaults and targets closed to public access); empty for none.')
 param virtualNetworkSubnetId string = ''
@@ -66,7 +72,9 @@ module app 'modules/functionApp.bicep' = {
     tags: tags
     suffix: suffix
     keyVaultUris: join(map(vaults, v => '${v.name}=https://${v.name}${environment().suffixes.keyvaultDns}'), ',')
+    keyVaultResourceIds: join(map(vaults, v => '/subscriptions/${subscription().subscriptionId}/resourceGroups/${v.resourceGroup}/providers/Microsoft.KeyVault/vaults/${v.name}'), ',')
     sweepSchedule: sweepSchedule
+    scheduledRotationSchedule: scheduledRotationSchedule
     httpRequiredRole: httpRequiredRole
     authClientId: authClientId
     // The resources the app gets roles on are the ones secrets may be bound to, plus what the operator adds.
@@ -85,6 +93,31 @@ module vaultAccess 'modules/vaultAccess.bicep' = [
     }
   }
 ]
+
+module vaultMonitoring 'modules/vaultMonitoring.bicep' = [
+  for v in vaults: {
+    scope: resourceGroup(v.resourceGroup)
+    name: 'akv-rotator-monitor-${v.name}'
+    params: {
+      vaultName: v.name
+      principalId: app.outputs.principalId
+      workspaceId: app.outputs.logAnalyticsWorkspaceId
+    }
+  }
+]
+
+module monitoring 'modules/monitoring.bicep' = {
+  scope: rg
+  name: 'akv-rotator-monitoring'
+  params: {
+    location: location
+    tags: tags
+    suffix: suffix
+    workspaceName: app.outputs.logAnalyticsWorkspaceName
+    storageAccountName: app.outputs.storageAccountName
+    alertEmailAddresses: alertEmailAddresses
+  }
+}
 
 module vaultEndpoints 'modules/vaultPrivateEndpoint.bicep' = [
   for v in (empty(privateEndpointSubnetId) ? [] : vaults): {

@@ -48,6 +48,22 @@ export interface AppConfig {
   graphEndpoint: string;
   /** Microsoft Entra ID's token endpoint host, where a new client secret proves itself. */
   authorityHost: string;
+  /** NCRONTAB schedule of the frequent timer that runs scheduled rotations from the sweep's due index. */
+  scheduledRotationSchedule: string;
+  /** Lead times (days before expiry) of expiry warnings, largest first. */
+  expiryWarningDays: number[];
+  /** Parameters of the Azure Policy built-in definitions the compliance report evaluates. */
+  policy: PolicyParameters;
+  /** ARM resource IDs of the vaults, by vault name (vault posture); from KEYVAULT_RESOURCE_IDS. */
+  vaultResourceIds: Record<string, string>;
+}
+
+/** The parameters of the built-in Key Vault policies (README, Compliance report), as settings. */
+export interface PolicyParameters {
+  minimumDaysBeforeExpiration: number;
+  maximumValidityInDays: number;
+  maximumActiveDays: number;
+  requiredRetentionDays: number;
 }
 
 /** Every setting akv-rotator reads, with its default. The README's settings table mirrors this. */
@@ -84,6 +100,14 @@ export const SETTINGS = {
     "Microsoft Entra ID host where new client secrets prove themselves (https://login.microsoftonline.com)",
   APPLICATIONINSIGHTS_CONNECTION_STRING:
     "Application Insights: traces, metrics and logs through OpenTelemetry (optional)",
+  SCHEDULED_ROTATION_SCHEDULE:
+    "NCRONTAB schedule of the timer that runs scheduled rotations from the due index (0 */15 * * * *)",
+  EXPIRY_WARNING_DAYS: "lead times of expiry warnings in days, comma-separated (30,14,7,1)",
+  KEYVAULT_RESOURCE_IDS: "ARM resource IDs of the vaults, comma-separated, for the vault posture (optional)",
+  POLICY_MIN_DAYS_BEFORE_EXPIRATION: "policy b0eb591a: minimum days before expiration (30)",
+  POLICY_MAX_VALIDITY_DAYS: "policy 342e8053: maximum validity period in days (365)",
+  POLICY_MAX_ACTIVE_DAYS: "policy e8d99835: maximum days a secret may be active (365)",
+  POLICY_LOG_RETENTION_DAYS: "policy cf820ca0: required retention of the vaults' resource logs in days (365)",
 } as const;
 
 const DNS_VAULT = /^([a-z0-9-]{3,24})\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net|microsoftazure\.de)$/i;
@@ -212,6 +236,49 @@ function serviceEndpoint(
   return url.origin;
 }
 
+const VAULT_RESOURCE_ID =
+  /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[-\w._()]{1,90}\/providers\/Microsoft\.KeyVault\/vaults\/([a-z0-9-]{3,24})$/i;
+
+/** KEYVAULT_RESOURCE_IDS: vault resource IDs, each naming a vault of KEYVAULT_URIS (matched by name). */
+function parseVaultResourceIds(
+  raw: string | undefined,
+  vaults: VaultRef[],
+  problems: string[],
+  /** False for the CLI, which names a few of the vaults: IDs of the others are ignored. */
+  strict: boolean,
+): Record<string, string> {
+  const ids: Record<string, string> = {};
+  for (const entry of (raw ?? "").split(/[,\s]+/).filter(Boolean)) {
+    const name = VAULT_RESOURCE_ID.exec(entry)?.[1]?.toLowerCase();
+    if (!name) {
+      problems.push(
+        `KEYVAULT_RESOURCE_IDS: '${entry.slice(0, 200)}' is not a vault resource ID (/subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.KeyVault/vaults/{name})`,
+      );
+      continue;
+    }
+    if (!vaults.some((v) => v.name === name)) {
+      if (!strict) continue;
+      problems.push(`KEYVAULT_RESOURCE_IDS: vault '${name}' is not one of KEYVAULT_URIS`);
+      continue;
+    }
+    ids[name] = entry;
+  }
+  return ids;
+}
+
+/** EXPIRY_WARNING_DAYS: distinct whole days 1-365, largest first. */
+function parseWarningDays(raw: string | undefined, problems: string[]): number[] {
+  const text = raw?.trim() || "30,14,7,1";
+  const days = text.split(",").map((d) => Number(d.trim()));
+  if (days.some((d) => !Number.isInteger(d) || d < 1 || d > 365) || new Set(days).size !== days.length) {
+    problems.push(
+      `EXPIRY_WARNING_DAYS must be distinct whole days from 1 to 365, comma-separated, got '${text}'`,
+    );
+    return [30, 14, 7, 1];
+  }
+  return days.sort((a, b) => b - a);
+}
+
 const credentialSchema = z.enum(["default", "managed-identity", "emulator"]);
 
 /**
@@ -306,6 +373,12 @@ export function loadConfig(
     credential,
     problems,
   );
+  const scheduledRotationSchedule = env.SCHEDULED_ROTATION_SCHEDULE?.trim() || "0 */15 * * * *";
+  if (scheduledRotationSchedule.split(/\s+/).length !== 6) {
+    problems.push(
+      `SCHEDULED_ROTATION_SCHEDULE must be an NCRONTAB expression with six fields, got '${scheduledRotationSchedule}'`,
+    );
+  }
   const config: AppConfig = {
     vaults,
     ...(storage ? { storage } : {}),
@@ -328,6 +401,27 @@ export function loadConfig(
     armEndpoint,
     graphEndpoint,
     authorityHost,
+    scheduledRotationSchedule,
+    expiryWarningDays: parseWarningDays(env.EXPIRY_WARNING_DAYS, problems),
+    policy: {
+      minimumDaysBeforeExpiration: wholeNumber(
+        env,
+        "POLICY_MIN_DAYS_BEFORE_EXPIRATION",
+        30,
+        0,
+        3650,
+        problems,
+      ),
+      maximumValidityInDays: wholeNumber(env, "POLICY_MAX_VALIDITY_DAYS", 365, 1, 36500, problems),
+      maximumActiveDays: wholeNumber(env, "POLICY_MAX_ACTIVE_DAYS", 365, 1, 36500, problems),
+      requiredRetentionDays: wholeNumber(env, "POLICY_LOG_RETENTION_DAYS", 365, 0, 36500, problems),
+    },
+    vaultResourceIds: parseVaultResourceIds(
+      env.KEYVAULT_RESOURCE_IDS,
+      vaults,
+      problems,
+      overrides.vaults === undefined,
+    ),
   };
   if (problems.length > 0) throw new ConfigurationError(problems);
   return config;

@@ -3,7 +3,9 @@ param location string
 param tags object
 param suffix string
 param keyVaultUris string
+param keyVaultResourceIds string
 param sweepSchedule string
+param scheduledRotationSchedule string
 param httpRequiredRole string
 param authClientId string
 param allowedTargets string
@@ -149,8 +151,10 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         { name: 'AZURE_CLIENT_ID', value: identity.properties.clientId }
         { name: 'AKV_ROTATOR_CREDENTIAL', value: 'managed-identity' }
         { name: 'KEYVAULT_URIS', value: keyVaultUris }
+        { name: 'KEYVAULT_RESOURCE_IDS', value: keyVaultResourceIds }
         { name: 'AUDIT_TOPIC_ENDPOINT', value: auditTopic.properties.endpoint }
         { name: 'SWEEP_SCHEDULE', value: sweepSchedule }
+        { name: 'SCHEDULED_ROTATION_SCHEDULE', value: scheduledRotationSchedule }
         { name: 'HTTP_REQUIRED_ROLE', value: httpRequiredRole }
         { name: 'AKV_ROTATOR_ALLOWED_TARGETS', value: allowedTargets }
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
@@ -193,3 +197,6 @@ output principalId string = identity.properties.principalId
 output identityId string = identity.id
 output deadLetterContainerId string = '${storage.id}/blobServices/default/containers/deadletters'
 output auditTopicEndpoint string = auditTopic.properties.endpoint
+output logAnalyticsWorkspaceId string = logs.id
+output logAnalyticsWorkspaceName string = logs.name
+output storageAccountName string = storage.name

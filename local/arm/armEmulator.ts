@@ -4,6 +4,7 @@ import { RecordEmulator } from "../net/httpsEmulator.js";
 import { readBearerToken } from "../keyvault/bearerToken.js";
 import { keysView, regeneration } from "./armKeys.js";
 import { LongRunningOperations, OPERATION_PATH } from "./longRunningOperations.js";
+import { VaultResources } from "./vaultResources.js";
 import {
   armView,
   newKey,
@@ -44,6 +45,8 @@ const RESOURCE_PATH =
 export class ArmEmulator extends RecordEmulator<ArmResource> {
   readonly resources = new Map<string, ArmResource>();
   readonly requests: Array<{ method: string; path: string; identity?: string }> = [];
+  /** Key vaults' properties and diagnostic settings (the vault posture), in memory. */
+  readonly vaults = new VaultResources();
   private readonly operations: LongRunningOperations;
 
   constructor(private readonly options: ArmEmulatorOptions = {}) {
@@ -210,6 +213,10 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
         },
       });
 
+    if (this.vaults.handles(url.pathname))
+      return this.vaults.answer(res, method, url.pathname, (action, scope) =>
+        this.options.authorize ? this.options.authorize(claims.identity, action, scope) : true,
+      );
     const op = OPERATION_PATH.exec(url.pathname);
     if (op) return this.operations.answer(res, op[1] as string, op[2] as string);
 

@@ -23,6 +23,8 @@ export class RequestLimiter {
   /** Requests admitted (all, and secret writes), counted with or without limits: the benchmarks' round trips. */
   admittedCount = 0;
   admittedWrites = 0;
+  /** Secret transactions that reached the limiter (every authenticated data-plane request): cost benchmarks count these. */
+  transactions = 0;
 
   constructor(private readonly now: () => number) {}
 
@@ -38,6 +40,7 @@ export class RequestLimiter {
 
   /** Counts the request, or returns the 429 to answer. */
   admit(isWrite: boolean): KeyVaultError | undefined {
+    this.transactions += 1;
     const { allTransactions, secretWrites } = this.limits;
     if (allTransactions === undefined && secretWrites === undefined) return this.count(isWrite);
     const windowMs = this.limits.windowMs ?? 10_000;

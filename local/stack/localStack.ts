@@ -156,9 +156,18 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
     await Promise.all([arm.start(), graph.start()]);
     started.push(arm, graph);
     const targets = demoTargets(arm, graph);
+    // The demo vault as ARM sees it: two posture checks fail (purge protection off, public network access on
+    // behind a firewall) so the report shows what failing looks like.
+    const demoVault = arm.vaults.add({
+      name: "demo",
+      purgeProtection: false,
+      publicNetworkAccess: "Enabled",
+      firewallDefaultAction: "Deny",
+    });
 
     const settings: Record<string, string> = {
       KEYVAULT_URIS: `demo=${keyVault.url}`,
+      KEYVAULT_RESOURCE_IDS: demoVault.id,
       AzureWebJobsStorage: azurite.connectionString,
       AKV_ROTATOR_CREDENTIAL: "emulator",
       AKV_ROTATOR_TLS_CA_FILE: keyVault.caCertPath,
@@ -169,6 +178,7 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
       ENTRA_AUTHORITY_HOST: graph.url,
       SWEEP_SCHEDULE: process.env.SWEEP_SCHEDULE ?? "0 */10 * * * *",
       AKV_ROTATOR_ALLOWED_TARGETS: demoAllowedTargets(postgres, targets),
+      SCHEDULED_ROTATION_SCHEDULE: process.env.SCHEDULED_ROTATION_SCHEDULE ?? "0 */5 * * * *",
     };
     Object.assign(process.env, settings);
     resetRotatorApp();

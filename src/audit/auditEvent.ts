@@ -6,6 +6,7 @@ export const AUDIT_EVENT_TYPES = {
   failed: "AkvRotator.SecretRotationFailed",
   skipped: "AkvRotator.SecretRotationSkipped",
   sweep: "AkvRotator.ComplianceSweepCompleted",
+  warning: "AkvRotator.SecretExpiryWarning",
 } as const;
 
 export interface AuditData {
@@ -62,6 +63,7 @@ export function auditEventFor(outcome: RotationOutcome, now: Date = new Date()):
       newVersion: outcome.newVersion,
       expiresOn: outcome.expiresOn,
     });
+    if (outcome.reason) data.reason = outcome.reason;
   } else if (outcome.status === "failed") {
     type = AUDIT_EVENT_TYPES.failed;
     data.error = { code: outcome.error.code, message: outcome.error.message };

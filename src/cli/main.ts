@@ -8,6 +8,7 @@ import { createCredential } from "../vault/createCredential.js";
 import { ThrottleSignal } from "../vault/throttlePolicy.js";
 import { cliConfig, cliEnv, resolveVault, UsageError, type CliIo } from "./cliContext.js";
 import { rotateCommand } from "./commands/rotate.js";
+import { postureCommand } from "./commands/posture.js";
 import { statusCommand } from "./commands/status.js";
 import { sweepCommand } from "./commands/sweep.js";
 import { validateCommand } from "./commands/validate.js";
@@ -19,8 +20,10 @@ export const USAGE = `usage: akv-rotator <command> [options]
                                                   classify every secret; rotate what is due with --rotate
   status <vault> <secret>                         a secret's state, expiry and any rotation under way
   validate <vault...>                             check every managed secret's tags
+  posture <vault...>                              each vault against the Key Vault Azure Policies (ARM, read only)
 
-  <vault> is a vault name (my-vault), a vault URL, or name=URL.
+  <vault> is a vault name (my-vault), a vault URL, or name=URL; for posture also a vault resource ID
+  (otherwise its ID comes from KEYVAULT_RESOURCE_IDS).
   --json      machine-readable output      --local   use the settings of the local stack (.local/stack.json)
   Settings come from the environment, as for the app (README, Settings); DefaultAzureCredential signs in.
   Exit codes: 0 all fine, 1 something needs attention, 2 usage or configuration error.`;
@@ -84,6 +87,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
     sweep: ["rotate", "dry-run", "report"],
     status: [],
     validate: [],
+    posture: [],
   };
   if (!command || !(command in allowed))
     throw new UsageError(command ? `unknown command '${command}'` : "a command is required");
@@ -115,6 +119,35 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
   }
 
   if (args.length === 0) throw new UsageError(`${command} takes one or more vaults`);
+  if (command === "posture") {
+    const targets = args.map((a) => {
+      const byId =
+        /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/([a-z0-9-]{3,24})$/i.exec(
+          a,
+        );
+      return byId
+        ? {
+            vault: {
+              name: (byId[1] as string).toLowerCase(),
+              url: `https://${(byId[1] as string).toLowerCase()}.vault.azure.net`,
+            },
+            id: a,
+          }
+        : { vault: resolveVault(a, env) };
+    });
+    const config = cliConfig(
+      env,
+      targets.map((t) => t.vault),
+      false,
+    );
+    return postureCommand(
+      config,
+      targets.map((t) => ({ name: t.vault.name, resourceId: t.id ?? config.vaultResourceIds[t.vault.name] })),
+      await createCredential(config),
+      io,
+      json,
+    );
+  }
   const vaults = args.map((a) => resolveVault(a, env));
   if (command === "validate") {
     const config = cliConfig(env, vaults, false);

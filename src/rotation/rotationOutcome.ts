@@ -1,5 +1,5 @@
 /** What a rotation ended with, as data: the functions map it to their trigger's answer. */
-export type RotationTrigger = "event" | "http" | "sweep" | "cli";
+export type RotationTrigger = "event" | "http" | "sweep" | "cli" | "schedule";
 
 export type SkipReason = "already-rotated" | "not-due" | "dry-run" | "unmanaged";
 
@@ -21,6 +21,8 @@ export interface RotatedOutcome extends OutcomeBase {
   credentialId: string;
   /** True when this run finished a rotation an earlier run had started. */
   resumed: boolean;
+  /** Why it rotated outside its RotationWindow (it would have expired before the next one). */
+  reason?: string;
 }
 
 export interface SkippedOutcome extends OutcomeBase {

@@ -9,6 +9,7 @@ import {
 import { parseResourceId } from "../rotators/resourceId.js";
 import { CONTROL } from "../rotators/targetTags.js";
 import type { Rotator, SecretTags } from "../rotators/rotator.js";
+import { parseRotationPolicy, type RotationPolicy } from "./rotationSchedule.js";
 
 /** Tags every committed version gets (DESIGN.md, tag contract). */
 export const ROTATION_TAGS = ["RotatedAt", "RotationTrigger", "RotationId", "PreviousVersion"] as const;
@@ -24,6 +25,8 @@ export interface RotationPlan {
   /** The credential this rotation changes: the active one (single) or the alternate (dual). */
   credentialId: string;
   validityDays: number;
+  /** `RotationSchedule` and `RotationWindow` (rotationSchedule.ts): when a due rotation may run. */
+  policy: RotationPolicy;
 }
 
 export type PlanResult = { managed: true; plan: RotationPlan } | { managed: false };
@@ -101,6 +104,8 @@ export function planRotation(secretName: string, tags: SecretTags, defaultValidi
     validityDays = n;
   }
 
+  const policy = parseRotationPolicy(secretName, tags);
+
   const ownTags = Object.keys(tags).filter((k) => !(ROTATION_TAGS as readonly string[]).includes(k));
   if (ownTags.length + ROTATION_TAGS.length > MAX_TAGS) {
     throw new SecretTagError(
@@ -120,6 +125,7 @@ export function planRotation(secretName: string, tags: SecretTags, defaultValidi
       activeCredentialId,
       credentialId: alternate ?? activeCredentialId,
       validityDays,
+      policy,
     },
   };
 }

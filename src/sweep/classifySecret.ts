@@ -1,5 +1,7 @@
 import { SecretTagError } from "../errors.js";
+import { decideRotation, isDueNow } from "../rotation/rotationDecision.js";
 import { planRotation } from "../rotation/rotationPlan.js";
+import { nextWindow, openWindow, type RotationPolicy } from "../rotation/rotationSchedule.js";
 
 export const SECRET_STATES = [
   "ok",
@@ -19,6 +21,9 @@ export interface ListedSecret {
   enabled: boolean;
   expiresOn?: Date;
   createdOn?: Date;
+  /** Activation date (`nbf`), when set. */
+  notBefore?: Date;
+  contentType?: string;
   tags: Record<string, string>;
   /** `expiresOn` as ISO 8601, when the caller has it already (a sweep formats each date once). */
   expiresIso?: string;
@@ -37,9 +42,11 @@ export interface Classification {
   due: boolean;
   rotator?: string;
   validityDays?: number;
-  /** When it becomes due: the start of its due window. */
+  /** When it becomes due: the start of its due window (with a RotationWindow: when it will really run). */
   dueAt?: Date;
   dueAtIso?: string;
+  /** Whether it has a RotationSchedule or RotationWindow. */
+  scheduled?: boolean;
 }
 
 export interface ClassifySettings {
@@ -109,6 +116,11 @@ export function classifySecret(
     }
   }
   const windowDays = Math.min(settings.rotateBeforeExpiryDays, validityDays / 2);
+  const { policy } = plan.plan;
+  if (policy.schedule || policy.window) {
+    const c = scheduledClassification(secret, now, windowDays, validityDays, policy);
+    return { ...c, due: enabled && c.due, rotator, validityDays };
+  }
   if (!secret.expiresOn) {
     const created = secret.createdOn ?? now;
     const ageDays = (t - created.getTime()) / DAY;
@@ -133,4 +145,46 @@ export function classifySecret(
       dueAtIso,
     );
   return managed("ok", `expires ${expiresIso}; due ${dueAtIso}`, false, dueAt, dueAtIso);
+}
+
+/** The state by expiry, but due and due time by the secret's RotationSchedule and RotationWindow. */
+function scheduledClassification(
+  secret: ListedSecret,
+  now: Date,
+  windowDays: number,
+  validityDays: number,
+  policy: RotationPolicy,
+): Classification {
+  const d = decideRotation({
+    now,
+    ...(secret.expiresOn ? { expiresOn: secret.expiresOn } : {}),
+    ...(secret.createdOn ? { createdOn: secret.createdOn } : {}),
+    dueBeforeExpiryDays: windowDays,
+    policy,
+  });
+  const t = now.getTime();
+  const expires = secret.expiresOn?.getTime();
+  const state: SecretState =
+    expires === undefined
+      ? (t - (secret.createdOn ?? now).getTime()) / DAY > validityDays
+        ? "overdue"
+        : "no-expiry"
+      : expires <= t
+        ? "expired"
+        : t >= expires - windowDays * DAY
+          ? "near-expiry"
+          : "ok";
+  let runAt: Date | undefined =
+    d.kind === "deferred" ? d.windowStart : d.kind === "not-due" ? d.dueAt : (d.dueAt ?? undefined);
+  if (d.kind === "not-due" && policy.window && !openWindow(policy.window, d.dueAt)) {
+    // Due outside a window: it runs when the next one opens, or at its due time if it would expire first.
+    const next = nextWindow(policy.window, d.dueAt);
+    runAt = expires !== undefined && expires <= next.getTime() ? d.dueAt : next;
+  }
+  const c: Classification = { state, detail: d.detail, due: isDueNow(d), scheduled: true };
+  if (runAt) {
+    c.dueAt = runAt;
+    c.dueAtIso = runAt.toISOString();
+  }
+  return c;
 }

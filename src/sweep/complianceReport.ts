@@ -1,4 +1,6 @@
 import type { SecretState } from "./classifySecret.js";
+import type { PolicyDescription, PolicyResults, SecretPolicyName } from "./secretPolicies.js";
+import type { VaultPosture } from "./vaultPosture.js";
 
 /**
  * The compliance report, schema version 1 (documented in README "Compliance report"). Written as a stream:
@@ -22,6 +24,10 @@ export interface ReportRow {
   createdOn?: string;
   rotatedAt?: string;
   dueAt?: string;
+  /** The secret's `Owner` tag. */
+  owner?: string;
+  /** Each Azure Policy definition of SECRET_POLICIES: pass, fail or n/a. */
+  policy?: PolicyResults;
   action: RowAction;
   outcome?: {
     status: string;
@@ -41,6 +47,10 @@ export interface ReportHeader {
   dryRun: boolean;
   vaults: { name: string; url: string }[];
   settings: { rotateBeforeExpiryDays: number; defaultValidityDays: number };
+  /** The Azure Policy definitions the rows are evaluated against, with their parameters. */
+  policies?: PolicyDescription[];
+  /** Each vault's posture against the Key Vault policies (ARM), when it was read. */
+  posture?: VaultPosture[];
 }
 
 export interface ReportSummary {
@@ -52,6 +62,8 @@ export interface ReportSummary {
   /** Rotations found under way whose owner row could not be matched in listing order. */
   openRotations: { vault: string; secret: string; rotationId: string; stagedAt: string }[];
   throttled: number;
+  /** Secrets not compliant with each policy. */
+  policyNonCompliant?: Record<SecretPolicyName, number>;
   durationMs: number;
   completedAt: string;
 }

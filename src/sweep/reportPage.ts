@@ -30,17 +30,23 @@ export const REPORT_PAGE_HEAD = `<!doctype html>
   .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; color: #fff; white-space: nowrap; }
   .detail { color: #57606a; max-width: 520px; }
   svg text { font-size: 11px; fill: #57606a; }
+  .pass { color: #1a7f37; font-weight: 600; } .fail { color: #cf222e; font-weight: 600; } .na, .unknown { color: #8c959f; }
+  .fix { color: #57606a; font-size: 12px; }
+  .policy-card .n { color: #cf222e; }
 </style>
 </head>
 <body>
 <h1>akv-rotator compliance report</h1>
 <div class="meta" id="meta"></div>
+<div class="panel" id="posture-panel" data-testid="posture"><h2>Vault posture (Azure Policy)</h2><div id="posture"></div></div>
 <div class="cards" id="cards"></div>
+<div class="cards" id="policy-cards" data-testid="policy-cards"></div>
 <div class="panel"><h2>Expiry timeline (next 26 weeks)</h2><svg id="timeline" data-testid="timeline" width="100%" height="220" viewBox="0 0 1000 220" preserveAspectRatio="none" role="img" aria-label="expiry timeline"></svg></div>
 <div class="panel"><h2>Secrets</h2>
 <div class="controls"><input id="filter" type="search" placeholder="Filter by vault, secret, state, rotator or detail" aria-label="filter">
-<select id="state" aria-label="state"><option value="">all states</option></select><span id="shown"></span></div>
-<table><thead><tr><th>vault</th><th>secret</th><th>state</th><th>expires</th><th>due</th><th>rotator</th><th>action</th><th>detail</th></tr></thead><tbody id="rows-body"></tbody></table>
+<select id="state" aria-label="state"><option value="">all states</option></select>
+<select id="policy" aria-label="policy"><option value="">all policies</option></select><span id="shown"></span></div>
+<table><thead><tr id="head-row"><th>vault</th><th>secret</th><th>state</th><th>expires</th><th>due</th><th>rotator</th><th>owner</th><th>action</th><th>detail</th></tr></thead><tbody id="rows-body"></tbody></table>
 </div>
 `;
 
@@ -66,6 +72,36 @@ export const REPORT_PAGE_SCRIPT = `
     "Generated " + header.generatedAt + " by " + header.trigger + (header.dryRun ? " (dry run)" : "") +
     " for " + header.vaults.map(function (v) { return v.name; }).join(", ") + ". " + summary.total + " secrets; " +
     summary.rotated + " rotated, " + summary.failed + " failed" + (summary.wouldRotate ? ", " + summary.wouldRotate + " due" : "") + ".";
+  // Vault posture: each vault's checks against the Azure Policy definitions, failing ones with what to change.
+  var posture = header.posture || [], postureBox = document.getElementById("posture");
+  if (!posture.length) document.getElementById("posture-panel").style.display = "none";
+  posture.forEach(function (v) {
+    postureBox.appendChild(el("h3", { style: "font-size:14px;margin:8px 0 4px" }, v.vault + (v.resourceId ? "" : " (no resource ID: KEYVAULT_RESOURCE_IDS)")));
+    if (v.error) postureBox.appendChild(el("div", { "class": "fail", "data-testid": "posture-error" }, v.error));
+    var table = el("table"), tb = el("tbody");
+    (v.checks || []).forEach(function (c) {
+      var tr = el("tr", { "data-testid": "posture-check", "data-vault": v.vault, "data-check": c.name, "data-status": c.status });
+      tr.appendChild(el("td", {}, c.title));
+      tr.appendChild(el("td", { "class": c.status }, c.status === "pass" ? "\u2713 pass" : c.status === "fail" ? "\u2717 fail" : "? " + c.status));
+      tr.appendChild(el("td", { "class": "detail" }, c.detail));
+      tr.appendChild(el("td", { "class": "fix" }, c.status === "fail" && c.fix ? c.fix : ""));
+      tr.appendChild(el("td", { "class": "fix" }, c.definitionIds.join(", ")));
+      tb.appendChild(tr);
+    });
+    table.appendChild(tb); postureBox.appendChild(table);
+  });
+  // Azure Policy definitions for secrets: one column each, and a card with each one's non-compliant count.
+  var policies = header.policies || [], headRow = document.getElementById("head-row"), policySelect = document.getElementById("policy");
+  var policyCards = document.getElementById("policy-cards"), nonCompliant = summary.policyNonCompliant || {};
+  policies.forEach(function (p, i) {
+    headRow.insertBefore(el("th", { title: p.displayName + " (" + p.definitionId + ")", "data-testid": "policy-column" }, "P" + (i + 1)), headRow.children[3 + i]);
+    var card = el("div", { "class": "card policy-card", "data-testid": "policy-card-" + p.name, title: p.displayName + " (" + p.definitionId + ")" });
+    card.appendChild(el("div", { "class": "n" }, String(nonCompliant[p.name] || 0)));
+    card.appendChild(el("div", { "class": "l" }, "P" + (i + 1) + " non-compliant: " + p.displayName));
+    card.addEventListener("click", function () { policySelect.value = p.name; render(); });
+    policyCards.appendChild(card);
+    policySelect.appendChild(el("option", { value: p.name }, "P" + (i + 1) + " fails: " + p.name));
+  });
   var cards = document.getElementById("cards"), select = document.getElementById("state");
   STATES.forEach(function (s) {
     var card = el("div", { "class": "card", "data-testid": "card-" + s });
@@ -108,19 +144,25 @@ export const REPORT_PAGE_SCRIPT = `
   var input = document.getElementById("filter"), body = document.getElementById("rows-body"), shown = document.getElementById("shown");
   var LIMIT = 1000;
   function render() {
-    var q = input.value.trim().toLowerCase(), s = select.value, n = 0, out = document.createDocumentFragment();
+    var q = input.value.trim().toLowerCase(), s = select.value, pf = policySelect.value, n = 0, out = document.createDocumentFragment();
     rows.forEach(function (r) {
       if (s && r.state !== s) return;
-      if (q && [r.vault, r.secret, r.state, r.rotator || "", r.detail].join(" ").toLowerCase().indexOf(q) < 0) return;
+      if (pf && !(r.policy && r.policy[pf] === "fail")) return;
+      if (q && [r.vault, r.secret, r.state, r.rotator || "", r.owner || "", r.detail].join(" ").toLowerCase().indexOf(q) < 0) return;
       n++;
       if (n > LIMIT) return;
       var tr = el("tr", { "data-testid": "row" });
       tr.appendChild(el("td", {}, r.vault));
       tr.appendChild(el("td", {}, r.secret));
       var td = el("td"); td.appendChild(el("span", { "class": "badge", style: "background:" + COLORS[r.state] }, r.state)); tr.appendChild(td);
+      policies.forEach(function (p) {
+        var result = r.policy ? r.policy[p.name] : "n/a";
+        tr.appendChild(el("td", { "class": result === "n/a" ? "na" : result, "data-testid": "policy-cell", "data-policy": p.name, "data-result": result, title: p.displayName }, result === "pass" ? "\u2713" : result === "fail" ? "\u2717" : "\u2013"));
+      });
       tr.appendChild(el("td", {}, day(r.expiresOn)));
       tr.appendChild(el("td", {}, day(r.dueAt)));
       tr.appendChild(el("td", {}, r.rotator || ""));
+      tr.appendChild(el("td", {}, r.owner || ""));
       tr.appendChild(el("td", {}, r.action + (r.outcome && r.outcome.error ? " (" + r.outcome.error.code + ")" : "")));
       tr.appendChild(el("td", { "class": "detail" }, r.outcome && r.outcome.error ? r.outcome.error.message : r.detail));
       out.appendChild(tr);
@@ -130,6 +172,7 @@ export const REPORT_PAGE_SCRIPT = `
   }
   input.addEventListener("input", render);
   select.addEventListener("change", render);
+  policySelect.addEventListener("change", render);
   render();
 })();
 `;

@@ -5,10 +5,15 @@ import { parsePendingTags, PENDING_FOR_TAG, pendingRecordName } from "../vault/p
 import type { ThrottleSignal } from "../vault/throttlePolicy.js";
 import type { VaultGateway } from "../vault/vaultGateway.js";
 import { recordSweep } from "../telemetry/telemetry.js";
+import type { PolicyParameters } from "../config.js";
+import type { VaultPosture } from "./vaultPosture.js";
 import { AdaptiveLimiter } from "./adaptiveLimiter.js";
+import { describePolicies, evaluateSecretPolicies, SECRET_POLICIES } from "./secretPolicies.js";
+import { ownerOf } from "./expiryWarnings.js";
 import {
   classifySecret,
   SECRET_STATES,
+  type Classification,
   type ClassifySettings,
   type ListedSecret,
   type OpenRotation,
@@ -31,6 +36,10 @@ export interface SweepProgress {
 }
 
 export interface SweepOptions {
+  /** Evaluate every secret against the Azure Policy definitions (SECRET_POLICIES) with these parameters. */
+  policy?: PolicyParameters;
+  /** The vaults' posture, read beforehand, for the report's header. */
+  posture?: VaultPosture[];
   vaults: ReadonlyMap<string, VaultGateway>;
   settings: ClassifySettings & { sweepConcurrency: number };
   /** Rotate what is due (needs `engine`); otherwise only classify and report. */
@@ -45,6 +54,13 @@ export interface SweepOptions {
   onProgress?: (progress: SweepProgress) => void;
   /** Attempts per secret when Key Vault keeps throttling (default 5). */
   maxAttempts?: number;
+  /** Told of every row as it is reported (the due index, expiry warnings): each keeps only what it needs. */
+  observers?: SweepObserver[];
+}
+
+/** Sees each secret's final row (after any rotation) with its listing and classification. */
+export interface SweepObserver {
+  row(row: ReportRow, listed: ListedSecret, classification: Classification): void;
 }
 
 interface Waiting {
@@ -75,6 +91,14 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
     durationMs: 0,
     completedAt: "",
   };
+  const policy = options.policy;
+  const nonCompliant = policy
+    ? (Object.fromEntries(SECRET_POLICIES.map((p) => [p.name, 0])) as Record<
+        (typeof SECRET_POLICIES)[number]["name"],
+        number
+      >)
+    : undefined;
+  if (nonCompliant) summary.policyNonCompliant = nonCompliant;
   const progress = { listed: 0, reported: 0 };
   const running = new Set<Promise<void>>();
   const report = (): void =>
@@ -101,11 +125,17 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
           rotateBeforeExpiryDays: options.settings.rotateBeforeExpiryDays,
           defaultValidityDays: options.settings.defaultValidityDays,
         },
+        ...(policy ? { policies: describePolicies(policy) } : {}),
+        ...(options.posture ? { posture: options.posture } : {}),
       }),
     ),
   );
-  const write = (row: ReportRow): void => {
+  const observers = options.observers ?? [];
+  const write = (row: ReportRow, listed: ListedSecret, c: Classification): void => {
+    if (nonCompliant && row.policy)
+      for (const p of SECRET_POLICIES) if (row.policy[p.name] === "fail") nonCompliant[p.name] += 1;
     for (const w of options.writers) w.row(row);
+    for (const o of observers) o.row(row, listed, c);
     progress.reported += 1;
   };
 
@@ -115,7 +145,8 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
     listed: ListedSecret,
     open: OpenRotation | undefined,
   ): Promise<void> | undefined => {
-    const c = classifySecret(listed, now(), options.settings, open);
+    const at = now();
+    const c = classifySecret(listed, at, options.settings, open);
     summary.total += 1;
     byState[c.state] += 1;
     const row: ReportRow = {
@@ -132,16 +163,19 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
     if (listed.createdOn) row.createdOn = listed.createdOn.toISOString();
     if (listed.tags.RotatedAt) row.rotatedAt = listed.tags.RotatedAt;
     if (c.dueAtIso) row.dueAt = c.dueAtIso;
+    const owner = listed.tags.Owner === undefined ? undefined : ownerOf(listed.tags);
+    if (owner) row.owner = owner;
+    if (policy) row.policy = evaluateSecretPolicies(listed, at, policy);
     if (!c.due || !options.rotate) {
-      write(row);
+      write(row, listed, c);
       return undefined;
     }
     if (options.dryRun || !options.engine) {
       summary.wouldRotate += 1;
-      write({ ...row, action: "would-rotate" });
+      write({ ...row, action: "would-rotate" }, listed, c);
       return undefined;
     }
-    return startRotation(vault, listed, open, row);
+    return startRotation(vault, listed, open, row, c);
   };
   /** Waits for a rotation slot, then rotates in the background; the sweep goes on listing meanwhile. */
   const startRotation = async (
@@ -149,6 +183,7 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
     listed: ListedSecret,
     open: OpenRotation | undefined,
     row: ReportRow,
+    c: Classification,
   ): Promise<void> => {
     const engine = options.engine as RotationEngine;
     await limiter.acquire();
@@ -171,16 +206,27 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
       limiter.release(o.status === "rotated" || o.status === "skipped");
       if (o.status === "rotated") summary.rotated += 1;
       if (o.status === "failed") summary.failed += 1;
-      write({
-        ...row,
-        action: o.status === "rotated" ? "rotated" : o.status,
-        outcome: {
-          status: o.status,
-          ...(o.status === "rotated" ? { newVersion: o.newVersion, expiresOn: o.expiresOn } : {}),
-          ...(o.status === "skipped" ? { reason: o.reason } : {}),
-          ...(o.status === "failed" ? { error: { code: o.error.code, message: o.error.message } } : {}),
+      if (o.status === "rotated" && policy) {
+        // The row stands for the secret as the sweep leaves it: the new version, valid from now.
+        const renewed: ListedSecret = { ...listed, expiresOn: new Date(o.expiresOn), createdOn: now() };
+        delete renewed.notBefore;
+        row.policy = evaluateSecretPolicies(renewed, now(), policy);
+      }
+      write(
+        {
+          ...row,
+          action: o.status === "rotated" ? "rotated" : o.status,
+          outcome: {
+            status: o.status,
+            ...(o.status === "rotated" ? { newVersion: o.newVersion, expiresOn: o.expiresOn } : {}),
+            ...(o.status === "skipped" ? { reason: o.reason } : {}),
+            ...(o.status === "failed" ? { error: { code: o.error.code, message: o.error.message } } : {}),
+            ...(o.status === "rotated" && o.reason ? { reason: o.reason } : {}),
+          },
         },
-      });
+        listed,
+        c,
+      );
     })();
     const tracked: Promise<void> = task.finally(() => running.delete(tracked));
     running.add(tracked);
@@ -275,6 +321,8 @@ function toListed(props: SecretProperties): ListedSecret {
     listed.expiresIso = props.expiresOn.toISOString();
   }
   if (props.createdOn) listed.createdOn = props.createdOn;
+  if (props.notBefore) listed.notBefore = props.notBefore;
+  if (props.contentType) listed.contentType = props.contentType;
   return listed;
 }
 

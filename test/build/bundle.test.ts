@@ -62,6 +62,7 @@ describe("function bundle", () => {
       "complianceSweep",
       "resumeRotations",
       "rotateSecret",
+      "scheduledRotations",
       "secretNearExpiry",
     ])
       expect(output).toContain(`register function "${name}"`);

@@ -3,15 +3,26 @@ import functionsPackage from "@azure/functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { complianceReport } from "../../functions/complianceReport.js";
 import { complianceSweep } from "../../functions/complianceSweep.js";
+import { scheduledRotations } from "../../functions/scheduledRotations.js";
+import type { ArmEmulator } from "../../local/arm/armEmulator.js";
+import { startArm } from "../helpers/armFixture.js";
 import { invocation, useSettings } from "../helpers/functionsHarness.js";
 import { startRotationStack, type RotationStack } from "../helpers/rotationStack.js";
 
 const { HttpRequest } = functionsPackage;
 let stack: RotationStack;
+let arm: ArmEmulator;
 const DAY = 86_400_000;
+const TIMER = {
+  isPastDue: false,
+  schedule: { adjustForDST: true },
+  scheduleStatus: { last: "", next: "", lastUpdated: "" },
+};
 beforeAll(async () => {
-  stack = await startRotationStack({ vaultName: "timervault" });
-  useSettings(stack.env);
+  [stack, arm] = await Promise.all([startRotationStack({ vaultName: "timervault" }), startArm()]);
+  // As ARM sees the vault: purge protection off, everything else in order.
+  const vault = arm.vaults.add({ name: "timervault", purgeProtection: false });
+  useSettings(stack.env, { ARM_ENDPOINT: arm.url, KEYVAULT_RESOURCE_IDS: vault.id });
   await stack.kv.setSecret("due", "CANARY-timer-due", {
     tags: { RotatorType: "random" },
     expiresOn: new Date(Date.now() + 2 * DAY),
@@ -22,7 +33,9 @@ beforeAll(async () => {
   });
   await stack.kv.setSecret("loose", "CANARY-timer-loose", {});
 });
-afterAll(() => stack?.stop());
+afterAll(async () => {
+  await Promise.all([stack?.stop(), arm?.stop()]);
+});
 
 const getReport = async (query = ""): Promise<HttpResponseInit> =>
   complianceReport(
@@ -59,6 +72,19 @@ describe("timer: complianceSweep, and GET /api/compliance", () => {
       secrets: { secret: string; action: string }[];
     };
     expect(report.schemaVersion).toBe(1);
+    // The vault's posture heads the report; the policy columns are in every row, counted in the summary.
+    const full = report as unknown as {
+      posture: { vault: string; checks: { name: string; status: string }[] }[];
+      summary: { policyNonCompliant: Record<string, number> };
+      secrets: { secret: string; policy: Record<string, string> }[];
+    };
+    expect(full.posture[0]?.checks.filter((c) => c.status !== "pass").map((c) => c.name)).toEqual([
+      "purge-protection",
+    ]);
+    expect(full.summary.policyNonCompliant["expiration-set"]).toBe(1);
+    expect(full.secrets.find((r) => r.secret === "loose")?.policy["expiration-set"]).toBe("fail");
+    // The rotated secret is judged as the sweep left it: a fresh version with an expiry.
+    expect(full.secrets.find((r) => r.secret === "due")?.policy["days-before-expiration"]).toBe("pass");
     expect(report.secrets.map((r) => `${r.secret}:${r.action}`).sort()).toEqual([
       "due:rotated",
       "fine:none",
@@ -70,5 +96,23 @@ describe("timer: complianceSweep, and GET /api/compliance", () => {
     );
     expect(Buffer.from(html.body as Uint8Array).toString("utf8")).toContain("akv-rotator compliance report");
     expect(JSON.stringify(report)).not.toContain("CANARY");
+  });
+
+  it("writes the line the 'secrets-need-attention' alert reads when a secret needs a person", async () => {
+    await stack.kv.setSecret("broken", "CANARY-timer-broken", {
+      tags: { RotatorType: "random", ValidityPeriodDays: "often" },
+      expiresOn: new Date(Date.now() + 40 * DAY),
+    });
+    const { context, logs } = invocation("complianceSweep");
+    await complianceSweep(TIMER, context);
+    expect(logs.map((l) => l.text)).toContain(
+      "sweep needs attention: expired=0 misconfigured=1 overdue=0 pending-stuck=0 failed=0",
+    );
+  });
+
+  it("scheduledRotations: with nothing due in the sweep's index, it does nothing and says nothing", async () => {
+    const { context, logs } = invocation("scheduledRotations");
+    await scheduledRotations(TIMER, context);
+    expect(logs).toEqual([]);
   });
 });

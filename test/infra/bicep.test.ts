@@ -15,7 +15,9 @@ const app = read("modules/functionApp.bicep");
 const vault = read("modules/vaultAccess.bicep");
 const targets = read("modules/targetAccess.bicep");
 const events = read("eventSubscriptions.bicep");
-const all = [main, app, vault, targets, events].join("\n");
+const monitoring = read("modules/monitoring.bicep");
+const vaultMonitoring = read("modules/vaultMonitoring.bicep");
+const all = [main, app, vault, targets, events, monitoring, vaultMonitoring].join("\n");
 
 /** Built-in roles (Azure RBAC documentation): name -> role definition ID. */
 const BUILT_IN = {
@@ -27,6 +29,7 @@ const BUILT_IN = {
   "SQL Server Contributor": "6d8ee4ec-f05a-4a1d-8b00-a9b17e38b437",
   "DocumentDB Account Contributor": "5bd9cd88-fe45-4216-938b-f97437e15450",
   "Redis Cache Contributor": "e0f68234-74aa-48ed-b826-c38b57376e17",
+  Reader: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
 };
 
 describe("deployment templates (checked as text)", () => {
@@ -177,9 +180,72 @@ describe("deployment templates (checked as text)", () => {
     );
     expect(readdirSync("infra/modules").sort()).toEqual([
       "functionApp.bicep",
+      "monitoring.bicep",
       "targetAccess.bicep",
       "vaultAccess.bicep",
+      "vaultMonitoring.bicep",
       "vaultPrivateEndpoint.bicep",
     ]);
+  });
+
+  it("sends each vault's AuditEvent logs to the app's workspace, and reads its posture with Reader on that vault only", () => {
+    expect(main).toMatch(/module vaultMonitoring 'modules\/vaultMonitoring.bicep' = \[\s*for v in vaults:/);
+    expect(main).toContain("workspaceId: app.outputs.logAnalyticsWorkspaceId");
+    expect(vaultMonitoring).toMatch(/diagnosticSettings@2021-05-01-preview' = \{\s*scope: vault/);
+    expect(vaultMonitoring).toContain("logs: [{ categoryGroup: 'audit', enabled: true }]");
+    expect(vaultMonitoring).toContain("logAnalyticsDestinationType: 'Dedicated'");
+    expect(vaultMonitoring).toContain(`var reader = '${BUILT_IN.Reader}'`);
+    expect(vaultMonitoring).toMatch(/roleAssignments@2022-04-01' = \{\s*scope: vault/);
+    // Reader appears nowhere else: never on a resource group or the subscription.
+    expect(all.split(BUILT_IN.Reader).length - 1).toBe(1);
+    // The app learns the vaults' resource IDs for the posture checks.
+    expect(app).toContain("{ name: 'KEYVAULT_RESOURCE_IDS', value: keyVaultResourceIds }");
+  });
+
+  it("alerts the people on call for each failure signal, with a saved query for each", () => {
+    expect(main).toMatch(/param alertEmailAddresses array = \[\]/);
+    expect(main).toContain("alertEmailAddresses: alertEmailAddresses");
+    expect(monitoring).toMatch(/for \(address, i\) in alertEmailAddresses: \{[\s\S]*?emailAddress: address/);
+    const names = [...monitoring.matchAll(/^\s+name: '([a-z-]+)'\n\s+displayName:/gm)].map((m) => m[1]);
+    expect(names).toEqual([
+      "rotation-failed",
+      "secrets-need-attention",
+      "events-dead-lettered",
+      "consumers-stale",
+      "vault-unauthorized",
+    ]);
+    // Each rule and each saved query is made from the same list, and every rule notifies the action group.
+    expect(monitoring).toMatch(/savedSearches@[\d-]+' = \[\s*for a in alerts:[\s\S]*?query: a\.query/);
+    expect(monitoring).toMatch(/scheduledQueryRules@[\d-]+' = \[\s*for a in alerts:[\s\S]*?query: a\.query/);
+    expect(monitoring).toContain("actions: { actionGroups: [onCall.id] }");
+    expect(monitoring).toContain("scopes: [workspace.id]");
+    // The signals the README names: the engine's and the sweep's log lines, blob writes of dead letters, and
+    // the vaults' own audit logs (resource-specific and legacy tables) with 401/403.
+    for (const signal of [
+      'Message startswith "rotation failed"',
+      'Message startswith "sweep needs attention"',
+      'Uri has "/deadletters/"',
+      'Message startswith "consumer stale"',
+      "AKVAuditLogs",
+      "AzureDiagnostics",
+      "Status in (401, 403)",
+    ])
+      expect(monitoring).toContain(signal);
+    expect(monitoring).toContain("logs: [{ category: 'StorageWrite', enabled: true }]");
+  });
+
+  it("uses current API versions for the monitoring resources", () => {
+    const versions = Object.fromEntries(
+      [...(monitoring + vaultMonitoring).matchAll(/'(Microsoft\.[\w./]+)@([\w-]+)'/g)].map((m) => [
+        m[1],
+        m[2],
+      ]),
+    );
+    expect(versions).toMatchObject({
+      "Microsoft.Insights/scheduledQueryRules": "2023-12-01",
+      "Microsoft.Insights/actionGroups": "2023-01-01",
+      "Microsoft.Insights/diagnosticSettings": "2021-05-01-preview",
+      "Microsoft.OperationalInsights/workspaces/savedSearches": "2023-09-01",
+    });
   });
 });

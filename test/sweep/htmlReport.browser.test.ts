@@ -15,7 +15,12 @@ import {
 } from "../../src/sweep/complianceReport.js";
 import { HtmlReportWriter } from "../../src/sweep/htmlReportWriter.js";
 import { unpackNpmChromium, type NpmChromium } from "../helpers/npmChromium.js";
+import { describePolicies, SECRET_POLICIES, type PolicyResults } from "../../src/sweep/secretPolicies.js";
+import { evaluateVaultPosture } from "../../src/sweep/vaultPosture.js";
+import { encodingsOf, sweptHtmlReport, type SweptHtmlReport } from "../helpers/sweptHtmlReport.js";
 
+const VAULT_ID =
+  "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/prod-kv";
 const DAY = 86_400_000;
 let browser: Browser;
 /** The browser comes from the npm registry (devDependency @sparticuz/chromium): no system Chromium needed. */
@@ -23,6 +28,7 @@ let npmChromium: NpmChromium | undefined;
 let server: Server;
 let url = "";
 let html = "";
+let swept: SweptHtmlReport;
 const now = Date.now();
 
 /** A report with every state, expiries spread over the coming months, and a name that tries to inject markup. */
@@ -40,6 +46,32 @@ async function buildReport(): Promise<string> {
     dryRun: false,
     vaults: [{ name: "prod-kv", url: "https://prod-kv.vault.azure.net" }],
     settings: { rotateBeforeExpiryDays: 30, defaultValidityDays: 60 },
+    policies: describePolicies({
+      minimumDaysBeforeExpiration: 30,
+      maximumValidityInDays: 365,
+      maximumActiveDays: 365,
+      requiredRetentionDays: 365,
+    }),
+    // The demo vault's posture: purge protection off and public network access on (behind a firewall).
+    posture: [
+      {
+        vault: "prod-kv",
+        resourceId: VAULT_ID,
+        checks: evaluateVaultPosture(
+          "prod-kv",
+          VAULT_ID,
+          {
+            enableSoftDelete: true,
+            enableRbacAuthorization: true,
+            publicNetworkAccess: "Enabled",
+            networkAcls: { defaultAction: "Deny" },
+            privateEndpointConnections: [{ privateLinkServiceConnectionState: { status: "Approved" } }],
+          },
+          [{ name: "audit", workspaceId: "/w", logs: [{ category: "AuditEvent", enabled: true }] }],
+          365,
+        ),
+      },
+    ],
   });
   const byState = Object.fromEntries(SECRET_STATES.map((s) => [s, 0])) as Record<SecretState, number>;
   for (let i = 0; i < 120; i += 1) {
@@ -56,6 +88,21 @@ async function buildReport(): Promise<string> {
         ? {}
         : { expiresOn: new Date(now + ((i % 26) - 2) * 7 * DAY).toISOString() }),
       action: state === "near-expiry" ? "rotated" : "none",
+      // Every fourth secret has no content type; every tenth no expiry date.
+      policy: Object.fromEntries(
+        SECRET_POLICIES.map((p) => [
+          p.name,
+          p.name === "content-type"
+            ? i % 4 === 0
+              ? "fail"
+              : "pass"
+            : p.name === "expiration-set"
+              ? i % 10 === 0
+                ? "fail"
+                : "pass"
+              : "pass",
+        ]),
+      ) as PolicyResults,
     };
     writer.row(row);
   }
@@ -67,6 +114,13 @@ async function buildReport(): Promise<string> {
     wouldRotate: 0,
     openRotations: [],
     throttled: 0,
+    policyNonCompliant: {
+      "expiration-set": 12,
+      "days-before-expiration": 0,
+      "maximum-validity": 0,
+      "maximum-active": 0,
+      "content-type": 30,
+    },
     durationMs: 1234,
     completedAt: new Date(now).toISOString(),
   };
@@ -76,8 +130,11 @@ async function buildReport(): Promise<string> {
 
 beforeAll(async () => {
   html = await buildReport();
-  server = createServer((_req, res) =>
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(html),
+  swept = await sweptHtmlReport();
+  server = createServer((req, res) =>
+    res
+      .writeHead(200, { "content-type": "text/html; charset=utf-8" })
+      .end(req.url === "/swept.html" ? swept.html : html),
   );
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/report.html`;
@@ -135,6 +192,38 @@ describe("HTML compliance report in a real Chromium", () => {
       "</script><img src=x onerror=alert(1)>",
     );
     expect(await page.locator("img").count()).toBe(0);
+    await page.fill("#filter", "");
+
+    // The vault posture at the top: each check with its status; failing ones say what to change.
+    const checks = page.locator('[data-testid="posture-check"]');
+    expect(await checks.count()).toBe(7);
+    const failing = page.locator('[data-testid="posture-check"][data-status="fail"]');
+    expect(await failing.evaluateAll((rows) => rows.map((r) => r.getAttribute("data-check")))).toEqual([
+      "purge-protection",
+      "public-network-disabled",
+    ]);
+    expect(await failing.first().textContent()).toContain(
+      "az keyvault update --name prod-kv --enable-purge-protection true",
+    );
+    expect(await failing.first().textContent()).toContain("0b60c0b2-2dc2-4e1c-b5c9-abbed971de53");
+    const postureBox = await page.locator('[data-testid="posture"]').boundingBox();
+    const tableBox = await page.locator("#rows-body").boundingBox();
+    expect((postureBox?.y ?? 1e9) < (tableBox?.y ?? 0)).toBe(true);
+
+    // One column per policy definition; each cell shows its result; a card counts each policy's failures.
+    expect(await page.locator('[data-testid="policy-column"]').count()).toBe(5);
+    expect(await page.locator('[data-testid="policy-column"]').first().getAttribute("title")).toContain(
+      "98728c90-32c7-4049-8429-847dc0f4fe37",
+    );
+    expect(
+      await page
+        .locator('[data-testid="policy-cell"][data-policy="content-type"][data-result="fail"]')
+        .count(),
+    ).toBe(30);
+    expect(await page.locator('[data-testid="policy-card-content-type"] .n').textContent()).toBe("30");
+    await page.click('[data-testid="policy-card-expiration-set"]');
+    expect(await page.locator('[data-testid="row"]').count()).toBe(12);
+    await page.selectOption("#policy", "");
 
     const shot = await page.locator('[data-testid="timeline"]').screenshot();
     const dir = path.resolve(".local", "test-artifacts");
@@ -149,6 +238,26 @@ describe("HTML compliance report in a real Chromium", () => {
     }
     // The bars are drawn in the states' colours: a real share of the chart is coloured.
     expect(colored / (png.width * png.height)).toBeGreaterThan(0.02);
+    await page.close();
+  });
+
+  it("a real sweep's page shows the vault's posture and the policy columns, and no secret value", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(url.replace("/report.html", "/swept.html"));
+    expect(errors).toEqual([]);
+    const failing = page.locator('[data-testid="posture-check"][data-status="fail"]');
+    expect(await page.locator('[data-testid="posture-check"]').count()).toBe(7);
+    expect(await failing.evaluateAll((rows) => rows.map((r) => r.getAttribute("data-check")))).toEqual([
+      "purge-protection",
+    ]);
+    expect(await page.locator('[data-testid="policy-column"]').count()).toBe(5);
+    expect(await page.locator('[data-testid="row"]').count()).toBe(3);
+    expect(await page.locator('[data-testid="policy-cell"][data-result="fail"]').count()).toBeGreaterThan(0);
+    // What the page rendered (markup and text), in every encoding a leak could take.
+    const rendered = `${await page.content()}\n${await page.locator("body").innerText()}`;
+    for (const v of swept.values) for (const f of encodingsOf(v)) expect(rendered, f).not.toContain(f);
     await page.close();
   });
 });

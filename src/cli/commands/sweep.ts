@@ -71,6 +71,7 @@ export async function sweepCommand(
     ...(throttle ? { throttle } : {}),
     trigger: "cli",
     writers,
+    policy: config.policy,
     onProgress,
   }).finally(() => bar?.stop());
   if (flags.json) io.out(JSON.stringify(summary, null, 2));

@@ -21,6 +21,7 @@ export const auditKeep: Step = {
       credentialId: committed.credentialId,
       resumed: run.resumedAfter !== undefined,
       durationMs: deps.now().getTime() - run.started,
+      ...(run.dueReason ? { reason: run.dueReason } : {}),
     };
     run.outcome = outcome;
     run.event = auditEventFor(outcome, deps.now());

@@ -1,8 +1,8 @@
 import { RotationError } from "../../errors.js";
 import type { CurrentSecret } from "../../vault/vaultGateway.js";
 import { generatePassword, type PasswordPolicy } from "../passwordPolicy.js";
+import { decideRotation, isDueNow } from "../rotationDecision.js";
 import { planRotation, type RotationPlan } from "../rotationPlan.js";
-import { DAY_MS } from "./stepContext.js";
 import { need, type RotationRequest, type RunState, type Step, type StepDeps } from "./runState.js";
 
 const DEFAULT_POLICY: PasswordPolicy = { length: 32, require: ["lower", "upper", "digit"] };
@@ -22,7 +22,8 @@ export function planOf(
 /**
  * Why this run should not rotate now, if it should not. Events and the sweep rotate only what is due:
  * no expiry, expired, or expiring within the due window, which is ROTATE_BEFORE_EXPIRY_DAYS but at most
- * half the validity. (Key Vault raises SecretNearExpiry 30 days ahead; without the cap, a version valid
+ * half the validity, or due by its RotationSchedule, and then only inside its RotationWindow unless it would
+ * expire first. (Key Vault raises SecretNearExpiry 30 days ahead; without the cap, a version valid
  * for 30 days or less would be near expiry the moment it is written and rotate again at once.) On demand,
  * a version younger than MIN_ROTATION_INTERVAL_MINUTES needs force.
  */
@@ -31,16 +32,23 @@ export function notDue(
   current: CurrentSecret,
   plan: RotationPlan,
   deps: StepDeps,
+  /** Told why a secret rotates outside its RotationWindow (it would expire before the next one). */
+  onDueReason?: (reason: string) => void,
 ): string | undefined {
   if (request.force) return undefined;
   const now = deps.now().getTime();
   const { rotateBeforeExpiryDays, minRotationIntervalMinutes } = deps.settings;
-  if ((request.onlyIfDue || request.trigger === "event") && current.expiresOn) {
-    const windowDays = Math.min(rotateBeforeExpiryDays, plan.validityDays / 2);
-    const leftDays = (current.expiresOn.getTime() - now) / DAY_MS;
-    if (leftDays > windowDays) {
-      return `expires ${current.expiresOn.toISOString()}, in ${Math.floor(leftDays)} days; it is due ${windowDays} days before`;
-    }
+  if (request.onlyIfDue || request.trigger === "event") {
+    // Expiry, RotationSchedule and RotationWindow (rotationDecision.ts); why it rotates anyway goes in the outcome.
+    const decision = decideRotation({
+      now: deps.now(),
+      ...(current.expiresOn ? { expiresOn: current.expiresOn } : {}),
+      ...(current.createdOn ? { createdOn: current.createdOn } : {}),
+      dueBeforeExpiryDays: Math.min(rotateBeforeExpiryDays, plan.validityDays / 2),
+      policy: plan.policy,
+    });
+    if (!isDueNow(decision)) return decision.detail;
+    if (decision.kind === "due-before-expiry") onDueReason?.(decision.reason);
   }
   if ((request.trigger === "http" || request.trigger === "cli") && !request.onlyIfDue && current.createdOn) {
     const ageMinutes = (now - current.createdOn.getTime()) / 60_000;
@@ -84,7 +92,7 @@ export const planStep: Step = {
       return undefined;
     }
     if (!plan) return { skip: "unmanaged", detail: "the secret has neither ProviderAddress nor RotatorType" };
-    const reason = notDue(run.request, current, plan, deps);
+    const reason = notDue(run.request, current, plan, deps, (why) => (run.dueReason = why));
     if (reason) return { skip: "not-due", detail: reason };
     run.plan = plan;
     run.newCredential = plan.rotator.issue

@@ -100,6 +100,8 @@ export interface RunState {
   /** The credential a fresh run generated or was issued, before it is staged. */
   newCredential?: string;
   committed?: Committed;
+  /** Why it rotates outside its RotationWindow, for the outcome. */
+  dueReason?: string;
   outcome?: RotatedOutcome;
   event?: AuditEvent;
   /** This run delivered its own audit event: no outbox sweep needed afterwards. */

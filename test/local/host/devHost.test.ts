@@ -216,6 +216,7 @@ describe("dev host: the Functions host's conventions on loopback", () => {
       "complianceSweep:timer",
       "resumeRotations:timer",
       "rotateSecret:http",
+      "scheduledRotations:timer",
       "secretNearExpiry:eventGrid",
     ]);
   });

@@ -299,6 +299,27 @@ describe("npm start's stack, end to end over HTTP", () => {
     expect(stack.keyVault.store.versionsOf("demo-api-key").versions.length).toBe(before);
   });
 
+  it("shows the demo vault's posture with two checks failing, in the report the sweep stores", async () => {
+    const run = await fetch(`${stack.host.url}/admin/functions/complianceSweep`, {
+      method: "POST",
+      headers: { "x-functions-key": stack.keys.masterKey, "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(run.status).toBe(202);
+    const res = await fetch(`${stack.host.url}/api/compliance`, {
+      headers: { "x-functions-key": stack.keys.functionKey },
+    });
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as {
+      posture: { vault: string; checks: { name: string; status: string }[] }[];
+    };
+    expect(report.posture.map((v) => v.vault)).toEqual(["demo"]);
+    expect(report.posture[0]?.checks.filter((c) => c.status !== "pass").map((c) => c.name)).toEqual([
+      "purge-protection",
+      "public-network-disabled",
+    ]);
+  });
+
   it("keeps its state across a restart without seeding again, and names a port in use", async () => {
     const versions = stack.keyVault.store.versionsOf("demo-api-key").versions.length;
     const kvPort = Number(new URL(stack.keyVault.url).port);
