@@ -7,7 +7,7 @@ param workspaceId string
 
 var reader = 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
 
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+resource vault 'Microsoft.KeyVault/vaults@2026-02-01' existing = {
   name: vaultName
 }
 

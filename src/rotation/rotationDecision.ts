@@ -44,7 +44,8 @@ export function decideRotation(input: DecisionInput): RotationDecision {
   const cause = dueAt === undefined ? "no expiry date" : dueAt === bySchedule ? "schedule" : "expiry";
   if (dueAt && t < dueAt.getTime()) {
     const expiry = expiresOn ? `expires ${expiresOn.toISOString()}; ` : "";
-    return { kind: "not-due", dueAt, detail: `${expiry}due ${dueAt.toISOString()} (${cause})` };
+    const because = cause === "expiry" ? `${input.dueBeforeExpiryDays} days before expiry` : cause;
+    return { kind: "not-due", dueAt, detail: `${expiry}due ${dueAt.toISOString()} (${because})` };
   }
   const why =
     cause === "no expiry date"

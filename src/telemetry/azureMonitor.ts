@@ -18,6 +18,9 @@ let started = false;
  * - every span, span event and log record passes the scrubber (secretScrubber.ts) before the exporter;
  * - no traffic beyond the ingestion endpoint outside Azure: no instance-metadata probe (the VM detector;
  *   the app runs on Functions, whose detectors read the environment), no live metrics, no statsbeat.
+ *   The distro is held at ~1.19 (exporter 1.0.0-beta.44): from 1.20 its exporter polls
+ *   settings.sdk.monitor.azure.com (OneSettings) from every process, with no setting to turn it off;
+ *   test/telemetry/azureMonitor.test.ts fails on any host beyond loopback.
  */
 export async function startAzureMonitor(
   env: NodeJS.ProcessEnv,

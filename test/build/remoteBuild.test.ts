@@ -73,7 +73,7 @@ beforeAll(() => {
 }, 300_000);
 afterAll(() => {
   for (const d of [work, local]) if (d) rmSync(d, { recursive: true, force: true });
-});
+}, 180_000);
 
 describe("the deployment package (azd remote build)", () => {
   it("uploads what the build needs and nothing of local/, test/, bench/, infra/ or dist/", () => {

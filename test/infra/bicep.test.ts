@@ -124,10 +124,19 @@ describe("deployment templates (checked as text)", () => {
       version: m[2] as string,
     }));
     expect(versions.length).toBeGreaterThanOrEqual(20);
-    expect(versions.filter((v) => v.version.includes("preview"))).toEqual([]);
+    // Diagnostic settings are the one exception: their newest version is 2021-05-01-preview (the only stable
+    // one, 2016-09-01, has no categoryGroup), per the Microsoft.Insights/diagnosticSettings template reference.
+    expect(
+      versions.filter(
+        (v) =>
+          v.version.includes("preview") &&
+          !(v.type === "Microsoft.Insights/diagnosticSettings" && v.version === "2021-05-01-preview"),
+      ),
+    ).toEqual([]);
     // Key Vault's control-plane API versions before 2026-02-01 retire on 2027-02-27 (Azure Updates, Key Vault
-    // API version retirement); no other resource here uses one older than 2024 except the roles (2022-04-01) and
-    // Application Insights components (2020-02-02), which are the newest stable versions of those types.
+    // API version retirement); no other resource here uses one older than 2023-08 except the roles (2022-04-01),
+    // Application Insights components (2020-02-02) and action groups (2023-01-01), the newest stable versions
+    // of those types, and diagnostic settings (above).
     for (const v of versions) {
       const floor = v.type.startsWith("Microsoft.KeyVault/")
         ? "2026-02-01"
@@ -135,7 +144,11 @@ describe("deployment templates (checked as text)", () => {
           ? "2022-04-01"
           : v.type === "Microsoft.Insights/components"
             ? "2020-02-02"
-            : "2023-08-01";
+            : v.type === "Microsoft.Insights/diagnosticSettings"
+              ? "2021-05-01-preview"
+              : v.type === "Microsoft.Insights/actionGroups"
+                ? "2023-01-01"
+                : "2023-08-01";
       expect(v.version >= floor, `${v.type}@${v.version}`).toBe(true);
     }
   });
