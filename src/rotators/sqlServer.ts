@@ -89,7 +89,10 @@ export async function withSqlConnection<T>(
   endpoint: SqlEndpoint,
   auth: SqlAuth,
   ctx: RotatorContext,
-  fn: (batch: (statement: string) => Promise<void>) => Promise<T>,
+  fn: (
+    batch: (statement: string) => Promise<void>,
+    scalar: (query: string) => Promise<unknown>,
+  ) => Promise<T>,
 ): Promise<T> {
   const sql = await loadMssql();
   const ca = ctx.azure.clientOptions.tlsOptions?.ca;
@@ -113,9 +116,15 @@ export async function withSqlConnection<T>(
   pool.on("error", () => undefined);
   try {
     await pool.connect();
-    return await fn(async (statement) => {
-      await pool.request().batch(statement);
-    });
+    return await fn(
+      async (statement) => {
+        await pool.request().batch(statement);
+      },
+      async (query) => {
+        const row = (await pool.request().query(query)).recordset?.[0] as Record<string, unknown> | undefined;
+        return row ? Object.values(row)[0] : undefined;
+      },
+    );
   } finally {
     await pool.close().catch(() => undefined);
   }

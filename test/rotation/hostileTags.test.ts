@@ -271,6 +271,39 @@ describe("hostile tags, through the engine", () => {
     expect(await pgfx.canLogin("hx_target", "CANARY-hx-target")).toBe(true);
   });
 
+  it.each([
+    ["a server login", "ALTER ANY LOGIN", undefined],
+    ["a contained user", "ALTER ANY USER", "hxdb"],
+  ])(
+    "SQL Server, %s: preflight proves the admin holds %s, and nothing changes when it does not",
+    async (_what, permission, database) => {
+      const [weak, target, secret] = database
+        ? ["hx_c_weak", "hx_c_target", "hx-sql-rights-contained"]
+        : ["hx_sql_weak", "hx_sql_target", "hx-sql-rights"];
+      const add = (principal: { name: string; password: string }): void =>
+        database ? sqlfx.server.addContainedUser(database, principal) : sqlfx.server.addLogin(principal);
+      add({ name: weak, password: "Weak-Admin-Pass-1" });
+      add({ name: target, password: "Target-Pass-1" });
+      await stack.kv.setSecret(`${secret}-admin`, "Weak-Admin-Pass-1", {
+        tags: { CredentialId: weak, AkvRotatorAdminFor: secret },
+      });
+      const before = sqlfx.server.statements.length;
+      await refused(
+        secret,
+        {
+          RotatorType: "sql-login",
+          ProviderAddress: sqlfx.address(database),
+          CredentialId: target,
+          AdminSecretName: `${secret}-admin`,
+        },
+        "TargetPermissionDenied",
+        [permission, target],
+      );
+      expect(sqlfx.server.statements.slice(before).filter((s) => s.sql.startsWith("ALTER"))).toEqual([]);
+      expect(await sqlfx.canLogin(target, "Target-Pass-1", database)).toBe(true);
+    },
+  );
+
   it("the next password is not sent before it is staged: preflight tries the current one only", async () => {
     sqlfx.server.addLogin({ name: "hx_early", password: "Right-Password-1" });
     await refused(
