@@ -15,6 +15,7 @@ import {
 } from "../helpers/recordingListener.js";
 import { startRotationStack, type RotationStack } from "../helpers/rotationStack.js";
 import { startSqlFixture, type SqlFixture } from "../helpers/sqlFixture.js";
+import { TdsServer } from "../fixtures/tds-server/tdsServer.js";
 
 /**
  * A hostile tag-writer (DESIGN.md, security model): each case writes the tags the issue tried, rotates
@@ -34,6 +35,9 @@ let cleartext: RecordingListener;
 let md5: RecordingListener;
 let tds: RecordingListener;
 let allowedApp: string;
+/** A SQL Server that declines TLS (no certificate), and a host name for loopback that is not loopback's. */
+const plainTds = new TdsServer();
+const NOT_LOOPBACK = "::ffff:7f00:1"; // IPv4-mapped 127.0.0.1: reaches the fixtures, but is no loopback name
 
 beforeAll(async () => {
   [stack, pgfx, sqlfx, arm, graph, evil, cleartext, md5, tds] = await Promise.all([
@@ -46,6 +50,7 @@ beforeAll(async () => {
     startInsecurePostgres("cleartext"),
     startInsecurePostgres("md5"),
     startRecordingListener(),
+    plainTds.start(),
   ]);
   allowedApp = graph.addApplication("allowed").id;
   app = await stack.app({
@@ -58,6 +63,8 @@ beforeAll(async () => {
         `127.0.0.1:${cleartext.port}`,
         `127.0.0.1:${md5.port}`,
         `hostile=127.0.0.1:${tds.port}`,
+        `[${NOT_LOOPBACK}]:${plainTds.port}`,
+        `[${NOT_LOOPBACK}]:${sqlfx.server.port}`,
         `/subscriptions/${SUB}/resourceGroups/allowed`,
         `applications/${allowedApp}`,
       ].join(" "),
@@ -69,6 +76,7 @@ afterAll(async () => {
     stack?.stop(),
     pgfx?.stop(),
     sqlfx?.stop(),
+    plainTds.stop(),
     arm?.stop(),
     graph?.stop(),
     ...[evil, cleartext, md5, tds].map((l) => l?.stop()),
@@ -303,6 +311,41 @@ describe("hostile tags, through the engine", () => {
       expect(await sqlfx.canLogin(target, "Target-Pass-1", database)).toBe(true);
     },
   );
+
+  it("SQL Server beyond loopback: a server declining TLS gets no login, nor does one whose certificate names another host", async () => {
+    plainTds.addLogin({ name: "hx_plain", password: "CANARY-hx-plain-value" });
+    await refused(
+      "hx-plain",
+      {
+        RotatorType: "sql-login",
+        ProviderAddress: `[${NOT_LOOPBACK}]:${plainTds.port}`,
+        CredentialId: "hx_plain",
+      },
+      "TargetInsecureConnection",
+      ["declined TLS", NOT_LOOPBACK],
+    );
+    expect(plainTds.loginAttempts).toEqual([]);
+
+    // The fixture's certificate is for localhost, 127.0.0.1 and ::1: the host name check refuses it.
+    sqlfx.server.addLogin({ name: "hx_wrong_name", password: "CANARY-hx-wrong-name-value" });
+    await stack.kv.setSecret("hx-wrong-name", "CANARY-hx-wrong-name-value", {
+      tags: {
+        RotatorType: "sql-login",
+        ProviderAddress: `[${NOT_LOOPBACK}]:${sqlfx.server.port}`,
+        CredentialId: "hx_wrong_name",
+      },
+    });
+    const outcome = await app.engine.rotate({
+      vault: "hostile",
+      secret: "hx-wrong-name",
+      trigger: "http",
+      force: true,
+    });
+    expect(outcome).toMatchObject({ status: "failed", error: { code: "TargetUnreachable" } });
+    expect(JSON.stringify(outcome)).toMatch(/altnames|certificate/i);
+    expect(sqlfx.server.loginAttempts.filter((a) => a.user === "hx_wrong_name")).toEqual([]);
+    expect(await versions("hx-wrong-name")).toBe(1);
+  });
 
   it("the next password is not sent before it is staged: preflight tries the current one only", async () => {
     sqlfx.server.addLogin({ name: "hx_early", password: "Right-Password-1" });
