@@ -11,6 +11,7 @@ import {
   postgresMessageTypes,
   startInsecurePostgres,
   startRecordingListener,
+  startRefusingPostgres,
   type RecordingListener,
 } from "../helpers/recordingListener.js";
 import { startRotationStack, type RotationStack } from "../helpers/rotationStack.js";
@@ -34,13 +35,14 @@ let evil: RecordingListener;
 let cleartext: RecordingListener;
 let md5: RecordingListener;
 let tds: RecordingListener;
+let refusingPg: RecordingListener;
 let allowedApp: string;
 /** A SQL Server that declines TLS (no certificate), and a host name for loopback that is not loopback's. */
 const plainTds = new TdsServer();
 const NOT_LOOPBACK = "::ffff:7f00:1"; // IPv4-mapped 127.0.0.1: reaches the fixtures, but is no loopback name
 
 beforeAll(async () => {
-  [stack, pgfx, sqlfx, arm, graph, evil, cleartext, md5, tds] = await Promise.all([
+  [stack, pgfx, sqlfx, arm, graph, evil, cleartext, md5, tds, refusingPg] = await Promise.all([
     startRotationStack({ vaultName: "hostile" }),
     startPostgresFixture(),
     startSqlFixture(),
@@ -50,6 +52,7 @@ beforeAll(async () => {
     startInsecurePostgres("cleartext"),
     startInsecurePostgres("md5"),
     startRecordingListener(),
+    startRefusingPostgres(),
     plainTds.start(),
   ]);
   allowedApp = graph.addApplication("allowed").id;
@@ -62,6 +65,7 @@ beforeAll(async () => {
         `127.0.0.1:${sqlfx.server.port}`,
         `127.0.0.1:${cleartext.port}`,
         `127.0.0.1:${md5.port}`,
+        `127.0.0.1:${refusingPg.port}`,
         `hostile=127.0.0.1:${tds.port}`,
         `[${NOT_LOOPBACK}]:${plainTds.port}`,
         `[${NOT_LOOPBACK}]:${sqlfx.server.port}`,
@@ -79,7 +83,7 @@ afterAll(async () => {
     plainTds.stop(),
     arm?.stop(),
     graph?.stop(),
-    ...[evil, cleartext, md5, tds].map((l) => l?.stop()),
+    ...[evil, cleartext, md5, tds, refusingPg].map((l) => l?.stop()),
   ]);
 });
 
@@ -345,6 +349,21 @@ describe("hostile tags, through the engine", () => {
     expect(JSON.stringify(outcome)).toMatch(/altnames|certificate/i);
     expect(sqlfx.server.loginAttempts.filter((a) => a.user === "hx_wrong_name")).toEqual([]);
     expect(await versions("hx-wrong-name")).toBe(1);
+  });
+
+  it("PostgreSQL: the next password is not sent before it is staged: preflight tries the current one only", async () => {
+    await refused(
+      "hx-pg-early",
+      {
+        RotatorType: "postgres",
+        ProviderAddress: `127.0.0.1:${refusingPg.port}/db`,
+        CredentialId: "hx_pg_early",
+      },
+      "TargetAuthenticationFailed",
+      ["password authentication failed"],
+    );
+    // One connection: one password tried (the current one); a second would have carried the new one.
+    expect(refusingPg.connections).toHaveLength(1);
   });
 
   it("the next password is not sent before it is staged: preflight tries the current one only", async () => {
