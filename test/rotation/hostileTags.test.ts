@@ -258,7 +258,7 @@ describe("hostile tags, through the engine", () => {
         AdminAuth: "entra",
       },
       "BindingNotAllowed",
-      ["AdminAuth=entra", "Azure SQL"],
+      ["hx-token", "AdminAuth=entra", "Azure SQL", "AdminSecretName"],
     );
     expect(tds.connections).toHaveLength(0);
   });
