@@ -38,6 +38,7 @@ describe("postgres target from tags", () => {
       database: "postgres",
       tls: true,
       role: "app",
+      resourceId: id,
     });
     expect(
       parsePostgresTarget({ ProviderAddress: `${id}/databases/orders`, CredentialId: "app" }, "s").database,
