@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isTargetAllowed, parseAllowedTargets } from "../src/allowedTargets.js";
 
@@ -75,4 +76,56 @@ describe("AKV_ROTATOR_ALLOWED_TARGETS", () => {
       expect(problems[0]).toContain("AKV_ROTATOR_ALLOWED_TARGETS");
     },
   );
+
+  const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/);
+
+  it("a host pattern matches whole labels only: never a longer label, a suffix added, or another port", () => {
+    fc.assert(
+      fc.property(label, label, label, fc.integer({ min: 1, max: 65535 }), (a, b, c, port) => {
+        const list = parse(`*.${b}.example:${port} ${c}.example:${port}`);
+        const allowed = (host: string, p = port): boolean =>
+          isTargetAllowed(list, "v", { kind: "host", host, port: p });
+        expect(allowed(`${a}.${b}.example`)).toBe(true);
+        expect(allowed(`${c}.example`)).toBe(true);
+        fc.pre(a !== c && `${a}${b}` !== c);
+        expect(allowed(`${a}${b}.example`)).toBe(false);
+        expect(allowed(`${b}.example`)).toBe(b === c);
+        expect(allowed(`${c}.example.${a}`)).toBe(false);
+        expect(allowed(`${a}.${b}.example`, (port % 65535) + 1)).toBe(false);
+      }),
+    );
+  });
+
+  it("an ARM scope covers the resources under it and never a sibling whose name starts the same", () => {
+    fc.assert(
+      fc.property(label, label, (group, more) => {
+        const list = parse(`${SUB}/resourceGroups/${group}`);
+        const id = (rg: string): boolean =>
+          isTargetAllowed(list, "v", {
+            kind: "arm",
+            resourceId: `${SUB}/resourceGroups/${rg}/providers/Microsoft.Sql/servers/s/databases/d`,
+          });
+        expect(id(group.toUpperCase())).toBe(true);
+        expect(id(`${group}${more}`)).toBe(false);
+        expect(id(`${group}-${more}`)).toBe(false);
+      }),
+    );
+  });
+
+  it("an entry with a control character (that does not separate entries) allows nothing and is a problem", () => {
+    const control = fc
+      .integer({ min: 0, max: 0x9f })
+      .filter((c) => (c < 0x20 || c >= 0x7f) && !/\s/.test(String.fromCharCode(c)))
+      .map((c) => String.fromCharCode(c));
+    const entries = fc.constantFrom("db.example.com:5432", `${SUB}/resourceGroups/g`, "applications/*");
+    fc.assert(
+      fc.property(entries, control, fc.nat(), (entry, c, at) => {
+        const i = at % (entry.length + 1);
+        const problems: string[] = [];
+        const list = parseAllowedTargets(`${entry.slice(0, i)}${c}${entry.slice(i)}`, problems);
+        expect(list).toEqual([]);
+        expect(problems).toHaveLength(1);
+      }),
+    );
+  });
 });

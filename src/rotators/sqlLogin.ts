@@ -99,11 +99,26 @@ export const sqlLoginRotator: Rotator<SqlLoginTarget> = {
         ? { user: change.credentialId, password: change.currentValue }
         : undefined);
     if (!auth) throw new RotationError("NoCurrentValue", `${what}: the current password is unknown`, false);
-    await withSqlConnection(target.endpoint, auth, ctx, (batch) => batch("SELECT 1")).catch(
-      (error: unknown) => {
-        throw sqlTargetError(error, what);
-      },
-    );
+    // As an admin, prove the right the change needs, not only the login: ALTER ANY LOGIN for a server
+    // login, ALTER ANY USER in the database for a contained user. A login changing itself needs none.
+    const permission = target.containedIn ? "ALTER ANY USER" : "ALTER ANY LOGIN";
+    const held = await withSqlConnection(target.endpoint, auth, ctx, (batch, scalar) =>
+      admin
+        ? scalar(
+            target.containedIn
+              ? `SELECT HAS_PERMS_BY_NAME(DB_NAME(), N'DATABASE', N'${permission}') AS held`
+              : `SELECT HAS_PERMS_BY_NAME(NULL, NULL, N'${permission}') AS held`,
+          )
+        : batch("SELECT 1").then(() => 1),
+    ).catch((error: unknown) => {
+      throw sqlTargetError(error, what);
+    });
+    if (held !== 1 && held !== true)
+      throw new RotationError(
+        "TargetPermissionDenied",
+        `${what}: the admin login does not hold ${permission}, which changing '${change.credentialId}' needs`,
+        false,
+      );
   },
   apply: (target, change, ctx) =>
     setPassword(

@@ -2,6 +2,7 @@ import type mssql from "mssql";
 import { RotationError } from "../errors.js";
 import type { PasswordPolicy } from "../rotation/passwordPolicy.js";
 import type { RotatorContext } from "./rotator.js";
+import { tlsOnlyConnector } from "./sqlTlsGuard.js";
 
 /** Where a SQL Server (or Azure SQL) database is reached. */
 export interface SqlEndpoint {
@@ -58,6 +59,7 @@ const KNOWN_NUMBERS = new Set([15151, 15115, 15116, 15118, 18456, 4060]);
  * (a syntax error quotes the text near it) are reduced to their number, so no statement text can leak.
  */
 export function sqlTargetError(error: unknown, what: string): RotationError {
+  if (error instanceof RotationError) return error;
   const e = error as { code?: string; number?: number; message?: string };
   const server =
     e.number !== undefined
@@ -84,15 +86,23 @@ export function sqlTargetError(error: unknown, what: string): RotationError {
   );
 }
 
-/** Opens one connection, runs `fn` with a batch runner, and closes it whatever happens. */
+/**
+ * Opens one connection, runs `fn` with a batch runner, and closes it whatever happens. With `encrypt` the
+ * connection is TLS with the certificate and host name checked, and a server that declines encryption gets
+ * no login (tlsOnlyConnector): a refused connection fails as TargetInsecureConnection, not retried.
+ */
 export async function withSqlConnection<T>(
   endpoint: SqlEndpoint,
   auth: SqlAuth,
   ctx: RotatorContext,
-  fn: (batch: (statement: string) => Promise<void>) => Promise<T>,
+  fn: (
+    batch: (statement: string) => Promise<void>,
+    scalar: (query: string) => Promise<unknown>,
+  ) => Promise<T>,
 ): Promise<T> {
   const sql = await loadMssql();
   const ca = ctx.azure.clientOptions.tlsOptions?.ca;
+  const tlsOnly = endpoint.encrypt ? tlsOnlyConnector(endpoint.host, endpoint.port) : undefined;
   const pool = new sql.ConnectionPool({
     server: endpoint.host,
     port: endpoint.port,
@@ -105,6 +115,7 @@ export async function withSqlConnection<T>(
       trustServerCertificate: false,
       appName: "akv-rotator",
       ...(ca ? { cryptoCredentialsDetails: { ca } } : {}),
+      ...(tlsOnly ? { connector: tlsOnly.connector } : {}),
     },
     connectionTimeout: 10_000,
     requestTimeout: 15_000,
@@ -112,10 +123,23 @@ export async function withSqlConnection<T>(
   });
   pool.on("error", () => undefined);
   try {
-    await pool.connect();
-    return await fn(async (statement) => {
-      await pool.request().batch(statement);
+    await pool.connect().catch((error: unknown) => {
+      if (!tlsOnly?.refused()) throw error;
+      throw new RotationError(
+        "TargetInsecureConnection",
+        `SQL Server ${endpoint.host}:${endpoint.port} declined TLS; akv-rotator logs in to SQL Server only over TLS (except on loopback), so nothing was sent`,
+        false,
+      );
     });
+    return await fn(
+      async (statement) => {
+        await pool.request().batch(statement);
+      },
+      async (query) => {
+        const row = (await pool.request().query(query)).recordset?.[0] as Record<string, unknown> | undefined;
+        return row ? Object.values(row)[0] : undefined;
+      },
+    );
   } finally {
     await pool.close().catch(() => undefined);
   }

@@ -76,7 +76,7 @@ describe("POST /api/secrets/{name}/rotate", () => {
     ["query and body disagreeing", { url: "?dryRun=true", rawBody: '{"dryRun":false,"force":true}' }, 400],
     ["a text/plain body", { rawBody: '{"force":true}', headers: { "content-type": "text/plain" } }, 415],
     ["a declared 10 MB body", { rawBody: '{"force":true}', headers: { "content-length": "10485760" } }, 413],
-  ])("%s: %d problem details, and the secret is not rotated", async (_what, init, status) => {
+  ])("%s: 4xx problem details, and the secret is not rotated", async (_what, init, status) => {
     const before = (await stack.kv.getSecret("api-key")).properties.version;
     const res = await call("api-key", init);
     expect(res.status).toBe(status);

@@ -60,6 +60,37 @@ export function startInsecurePostgres(method: "cleartext" | "md5"): Promise<Reco
   });
 }
 
+/**
+ * A PostgreSQL server that refuses every password without learning it: after the StartupMessage it asks for
+ * SCRAM-SHA-256 (`R`, code 10, AuthenticationSASL), and to the client's first SCRAM message (a nonce and no
+ * proof) answers ErrorResponse 28P01, as a server does for a wrong password (Frontend/Backend Protocol,
+ * "SASL Authentication"). Each password a client tries costs it one connection: count them.
+ */
+export function startRefusingPostgres(): Promise<RecordingListener> {
+  const field = (type: string, text: string): Buffer => Buffer.from(`${type}${text}\0`, "utf8");
+  const message = (type: string, body: Buffer): Buffer => {
+    const head = Buffer.alloc(5);
+    head.write(type, 0, "latin1");
+    head.writeInt32BE(body.length + 4, 1);
+    return Buffer.concat([head, body]);
+  };
+  const sasl = message("R", Buffer.concat([Buffer.from([0, 0, 0, 10]), Buffer.from("SCRAM-SHA-256\0\0")]));
+  const refused = message(
+    "E",
+    Buffer.concat([
+      field("S", "FATAL"),
+      field("V", "FATAL"),
+      field("C", "28P01"),
+      field("M", "password authentication failed"),
+      Buffer.from([0]),
+    ]),
+  );
+  return startRecordingListener((socket, _chunk, index) => {
+    if (index === 0) socket.write(sasl);
+    else if (index === 1) socket.end(refused);
+  });
+}
+
 /** The types of the messages a PostgreSQL client sent after its StartupMessage (`p` is a password). */
 export function postgresMessageTypes(connection: readonly Buffer[]): string[] {
   const bytes = Buffer.concat(connection);

@@ -11,10 +11,12 @@ import {
   postgresMessageTypes,
   startInsecurePostgres,
   startRecordingListener,
+  startRefusingPostgres,
   type RecordingListener,
 } from "../helpers/recordingListener.js";
 import { startRotationStack, type RotationStack } from "../helpers/rotationStack.js";
 import { startSqlFixture, type SqlFixture } from "../helpers/sqlFixture.js";
+import { TdsServer } from "../fixtures/tds-server/tdsServer.js";
 
 /**
  * A hostile tag-writer (DESIGN.md, security model): each case writes the tags the issue tried, rotates
@@ -33,10 +35,14 @@ let evil: RecordingListener;
 let cleartext: RecordingListener;
 let md5: RecordingListener;
 let tds: RecordingListener;
+let refusingPg: RecordingListener;
 let allowedApp: string;
+/** A SQL Server that declines TLS (no certificate), and a host name for loopback that is not loopback's. */
+const plainTds = new TdsServer();
+const NOT_LOOPBACK = "::ffff:7f00:1"; // IPv4-mapped 127.0.0.1: reaches the fixtures, but is no loopback name
 
 beforeAll(async () => {
-  [stack, pgfx, sqlfx, arm, graph, evil, cleartext, md5, tds] = await Promise.all([
+  [stack, pgfx, sqlfx, arm, graph, evil, cleartext, md5, tds, refusingPg] = await Promise.all([
     startRotationStack({ vaultName: "hostile" }),
     startPostgresFixture(),
     startSqlFixture(),
@@ -46,6 +52,8 @@ beforeAll(async () => {
     startInsecurePostgres("cleartext"),
     startInsecurePostgres("md5"),
     startRecordingListener(),
+    startRefusingPostgres(),
+    plainTds.start(),
   ]);
   allowedApp = graph.addApplication("allowed").id;
   app = await stack.app({
@@ -57,7 +65,10 @@ beforeAll(async () => {
         `127.0.0.1:${sqlfx.server.port}`,
         `127.0.0.1:${cleartext.port}`,
         `127.0.0.1:${md5.port}`,
+        `127.0.0.1:${refusingPg.port}`,
         `hostile=127.0.0.1:${tds.port}`,
+        `[${NOT_LOOPBACK}]:${plainTds.port}`,
+        `[${NOT_LOOPBACK}]:${sqlfx.server.port}`,
         `/subscriptions/${SUB}/resourceGroups/allowed`,
         `applications/${allowedApp}`,
       ].join(" "),
@@ -69,9 +80,10 @@ afterAll(async () => {
     stack?.stop(),
     pgfx?.stop(),
     sqlfx?.stop(),
+    plainTds.stop(),
     arm?.stop(),
     graph?.stop(),
-    ...[evil, cleartext, md5, tds].map((l) => l?.stop()),
+    ...[evil, cleartext, md5, tds, refusingPg].map((l) => l?.stop()),
   ]);
 });
 
@@ -246,7 +258,7 @@ describe("hostile tags, through the engine", () => {
         AdminAuth: "entra",
       },
       "BindingNotAllowed",
-      ["AdminAuth=entra", "Azure SQL"],
+      ["hx-token", "AdminAuth=entra", "Azure SQL", "AdminSecretName"],
     );
     expect(tds.connections).toHaveLength(0);
   });
@@ -269,6 +281,89 @@ describe("hostile tags, through the engine", () => {
       ["may not alter role 'hx_target'"],
     );
     expect(await pgfx.canLogin("hx_target", "CANARY-hx-target")).toBe(true);
+  });
+
+  it.each([
+    ["a server login", "ALTER ANY LOGIN", undefined],
+    ["a contained user", "ALTER ANY USER", "hxdb"],
+  ])(
+    "SQL Server, %s: preflight proves the admin holds %s, and nothing changes when it does not",
+    async (_what, permission, database) => {
+      const [weak, target, secret] = database
+        ? ["hx_c_weak", "hx_c_target", "hx-sql-rights-contained"]
+        : ["hx_sql_weak", "hx_sql_target", "hx-sql-rights"];
+      const add = (principal: { name: string; password: string }): void =>
+        database ? sqlfx.server.addContainedUser(database, principal) : sqlfx.server.addLogin(principal);
+      add({ name: weak, password: "Weak-Admin-Pass-1" });
+      add({ name: target, password: "Target-Pass-1" });
+      await stack.kv.setSecret(`${secret}-admin`, "Weak-Admin-Pass-1", {
+        tags: { CredentialId: weak, AkvRotatorAdminFor: secret },
+      });
+      const before = sqlfx.server.statements.length;
+      await refused(
+        secret,
+        {
+          RotatorType: "sql-login",
+          ProviderAddress: sqlfx.address(database),
+          CredentialId: target,
+          AdminSecretName: `${secret}-admin`,
+        },
+        "TargetPermissionDenied",
+        [permission, target],
+      );
+      expect(sqlfx.server.statements.slice(before).filter((s) => s.sql.startsWith("ALTER"))).toEqual([]);
+      expect(await sqlfx.canLogin(target, "Target-Pass-1", database)).toBe(true);
+    },
+  );
+
+  it("SQL Server beyond loopback: a server declining TLS gets no login, nor does one whose certificate names another host", async () => {
+    plainTds.addLogin({ name: "hx_plain", password: "CANARY-hx-plain-value" });
+    await refused(
+      "hx-plain",
+      {
+        RotatorType: "sql-login",
+        ProviderAddress: `[${NOT_LOOPBACK}]:${plainTds.port}`,
+        CredentialId: "hx_plain",
+      },
+      "TargetInsecureConnection",
+      ["declined TLS", NOT_LOOPBACK],
+    );
+    expect(plainTds.loginAttempts).toEqual([]);
+
+    // The fixture's certificate is for localhost, 127.0.0.1 and ::1: the host name check refuses it.
+    sqlfx.server.addLogin({ name: "hx_wrong_name", password: "CANARY-hx-wrong-name-value" });
+    await stack.kv.setSecret("hx-wrong-name", "CANARY-hx-wrong-name-value", {
+      tags: {
+        RotatorType: "sql-login",
+        ProviderAddress: `[${NOT_LOOPBACK}]:${sqlfx.server.port}`,
+        CredentialId: "hx_wrong_name",
+      },
+    });
+    const outcome = await app.engine.rotate({
+      vault: "hostile",
+      secret: "hx-wrong-name",
+      trigger: "http",
+      force: true,
+    });
+    expect(outcome).toMatchObject({ status: "failed", error: { code: "TargetUnreachable" } });
+    expect(JSON.stringify(outcome)).toMatch(/altnames|certificate/i);
+    expect(sqlfx.server.loginAttempts.filter((a) => a.user === "hx_wrong_name")).toEqual([]);
+    expect(await versions("hx-wrong-name")).toBe(1);
+  });
+
+  it("PostgreSQL: the next password is not sent before it is staged: preflight tries the current one only", async () => {
+    await refused(
+      "hx-pg-early",
+      {
+        RotatorType: "postgres",
+        ProviderAddress: `127.0.0.1:${refusingPg.port}/db`,
+        CredentialId: "hx_pg_early",
+      },
+      "TargetAuthenticationFailed",
+      ["password authentication failed"],
+    );
+    // One connection: one password tried (the current one); a second would have carried the new one.
+    expect(refusingPg.connections).toHaveLength(1);
   });
 
   it("the next password is not sent before it is staged: preflight tries the current one only", async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { quoteLiteral, quoteName, withSqlConnection } from "../../src/rotators/sqlServer.js";
+import { TdsServer } from "../fixtures/tds-server/tdsServer.js";
 import { EmulatorCredential } from "../../src/vault/emulatorCredential.js";
 import { azureContext } from "../helpers/rotatorContext.js";
 import { startSqlFixture, type SqlFixture } from "../helpers/sqlFixture.js";
@@ -32,6 +33,28 @@ describe("SQL connections", () => {
     await expect(withSqlConnection(endpoint, auth, ctx(false), (batch) => batch("SELECT 1"))).rejects.toThrow(
       /certificate/i,
     );
+  });
+
+  it("logs in to a server that declines TLS only when the endpoint does not ask for TLS (loopback)", async () => {
+    const plain = new TdsServer(); // no certificate: its PRELOGIN answer is ENCRYPT_NOT_SUP
+    await plain.start();
+    try {
+      plain.addLogin({ name: "plain_app", password: "Plain-Passw0rd-1!" });
+      const auth = { user: "plain_app", password: "Plain-Passw0rd-1!" };
+      const endpoint = { host: "127.0.0.1", port: plain.port };
+      // tedious alone would send LOGIN7 in the clear here; the guard closes the connection first.
+      await expect(
+        withSqlConnection({ ...endpoint, encrypt: true }, auth, ctx(true), (batch) => batch("SELECT 1")),
+      ).rejects.toMatchObject({ code: "TargetInsecureConnection", retryable: false });
+      expect(plain.loginAttempts).toEqual([]);
+      await expect(
+        withSqlConnection({ ...endpoint, encrypt: false }, auth, ctx(true), (batch) => batch("SELECT 1")),
+      ).resolves.toBeUndefined();
+      expect(plain.loginAttempts.length).toBeGreaterThan(0);
+      expect(plain.loginAttempts.every((a) => a.ok && a.user === "plain_app")).toBe(true);
+    } finally {
+      await plain.stop();
+    }
   });
 
   it("quotes as QUOTENAME and N'' literals do", () => {

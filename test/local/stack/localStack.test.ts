@@ -212,6 +212,18 @@ describe("npm start's stack, end to end over HTTP", () => {
           403,
           "BindingNotAllowed",
         ],
+        [
+          // The demo server is allowed; the admin secret is not: demo-postgres-app names no one in AkvRotatorAdminFor.
+          "hx-borrow",
+          {
+            RotatorType: "postgres",
+            ProviderAddress: `${stack.postgres.host}:${stack.postgres.port}`,
+            CredentialId: "postgres",
+            AdminSecretName: "demo-postgres-app",
+          },
+          403,
+          "BindingNotAllowed",
+        ],
         ["hx-storage", { ProviderAddress: other.id, CredentialId: "key1" }, 403, "BindingNotAllowed"],
         [
           "hx-entra",
