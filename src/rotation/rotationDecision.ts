@@ -43,9 +43,11 @@ export function decideRotation(input: DecisionInput): RotationDecision {
       : (byExpiry ?? bySchedule);
   const cause = dueAt === undefined ? "no expiry date" : dueAt === bySchedule ? "schedule" : "expiry";
   if (dueAt && t < dueAt.getTime()) {
-    const expiry = expiresOn ? `expires ${expiresOn.toISOString()}; ` : "";
-    const because = cause === "expiry" ? `${input.dueBeforeExpiryDays} days before expiry` : cause;
-    return { kind: "not-due", dueAt, detail: `${expiry}due ${dueAt.toISOString()} (${because})` };
+    const detail =
+      cause === "expiry" && expiresOn
+        ? `expires ${expiresOn.toISOString()}, in ${Math.floor((expiresOn.getTime() - t) / DAY_MS)} days; it is due ${input.dueBeforeExpiryDays} days before (due ${dueAt.toISOString()})`
+        : `${expiresOn ? `expires ${expiresOn.toISOString()}; ` : ""}due ${dueAt.toISOString()} (${cause})`;
+    return { kind: "not-due", dueAt, detail };
   }
   const why =
     cause === "no expiry date"

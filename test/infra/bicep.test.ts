@@ -242,6 +242,8 @@ describe("deployment templates (checked as text)", () => {
       "AKVAuditLogs",
       "AzureDiagnostics",
       "Status in (401, 403)",
+      // Any 403; 401s only past the few every client's first, token-less request gets (README).
+      "where Forbidden > 0 or Unauthorized > 20",
     ])
       expect(monitoring).toContain(signal);
     expect(monitoring).toContain("logs: [{ category: 'StorageWrite', enabled: true }]");

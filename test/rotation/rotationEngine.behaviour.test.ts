@@ -396,7 +396,7 @@ describe("rotation engine: when a rotation is due", () => {
       expectedVersion: v2,
     });
     expect(next).toMatchObject({ status: "skipped", reason: "not-due" });
-    expect((next as SkippedOutcome).detail).toContain("(15 days before expiry)");
+    expect((next as SkippedOutcome).detail).toContain("due 15 days before");
   });
 
   it("an expired secret is always due, and force overrides the window", async () => {

@@ -57,6 +57,26 @@ describe("rotation schedules and windows, through the engine's clock", () => {
     expect(versions("sched-event")).toBe(2);
   });
 
+  it("once the window has closed, the event and the timer wait for the next one", async () => {
+    await secret("sched-late", new Date(Date.now() + 120 * DAY), {
+      RotationSchedule: "30d",
+      RotationWindow: WINDOW,
+    });
+    const nextWeek = new Date(windowStart.getTime() + 7 * DAY).toISOString();
+    clock = new Date(windowStart.getTime() + 4 * 3_600_000 + 60_000); // a minute after the 4-hour window
+    const late = await app.engine.rotate({ vault: "schedvault", secret: "sched-late", trigger: "event" });
+    expect(late.status).toBe("skipped");
+    expect((late as SkippedOutcome).detail).toContain(`deferred to its next window ${nextWeek}`);
+    const timer = await app.engine.rotate({
+      vault: "schedvault",
+      secret: "sched-late",
+      trigger: "schedule",
+      onlyIfDue: true,
+    });
+    expect(timer.status).toBe("skipped");
+    expect(versions("sched-late")).toBe(1);
+  });
+
   it("a secret that would expire before its next window rotates outside it, and the outcome says why", async () => {
     const expires = new Date(windowStart.getTime() - 3_600_000);
     await secret("expires-first", expires, { RotationWindow: WINDOW });
