@@ -124,7 +124,11 @@ export async function withSqlConnection<T>(
   pool.on("error", () => undefined);
   try {
     await pool.connect().catch((error: unknown) => {
-      if (!tlsOnly?.refused()) throw error;
+      // tedious 20 refuses a server that declines encryption itself (EENCRYPT); the connector is the
+      // guarantee whatever the driver does.
+      const declined =
+        tlsOnly?.refused() || (endpoint.encrypt && (error as { code?: unknown }).code === "EENCRYPT");
+      if (!declined) throw error;
       throw new RotationError(
         "TargetInsecureConnection",
         `SQL Server ${endpoint.host}:${endpoint.port} declined TLS; akv-rotator logs in to SQL Server only over TLS (except on loopback), so nothing was sent`,
