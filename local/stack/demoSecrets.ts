@@ -6,10 +6,17 @@ import type { GraphEmulator } from "../graph/graphEmulator.js";
 import type { RunningPostgres } from "../postgres/startPostgres.js";
 
 const DAY = 86_400_000;
+/**
+ * Each rotated demo version lives this long: beyond Key Vault's 30-day near-expiry lead, so a new version
+ * does not raise `SecretNearExpiry` (and a skipped rotation) at once.
+ */
+export const DEMO_VALIDITY_DAYS = 90;
+const validity = String(DEMO_VALIDITY_DAYS);
 
 /**
  * The demo secrets of the local stack's first run: a PostgreSQL login expiring tomorrow, an API key, a
- * storage account key and an Entra application's client secret expiring within days (all rotated within
+ * storage account key, a Cosmos DB account key, a Redis cache key and an Entra application's client secret
+ * expiring within days (all rotated within
  * seconds of start, through Key Vault's near-expiry event), an unmanaged secret (reported, never touched)
  * and a misconfigured one (its rotation fails, audited).
  */
@@ -41,17 +48,27 @@ export async function seedDemoSecrets(
       CredentialId: "demo_app",
       ProviderAddress: `${postgres.host}:${postgres.port}/postgres`,
       RotatorType: "postgres",
-      ValidityPeriodDays: "30",
+      ValidityPeriodDays: validity,
     },
     expiresOn: new Date(now + DAY),
   });
   await kv.setSecret("demo-api-key", randomBytes(24).toString("base64url"), {
-    tags: { RotatorType: "random", ValidityPeriodDays: "90" },
+    tags: { RotatorType: "random", ValidityPeriodDays: validity },
     expiresOn: new Date(now + 3 * DAY),
   });
   const storage = arm.addStorageAccount("demostorage");
   await kv.setSecret("demo-storage-key", storage.keys.key1, {
-    tags: { CredentialId: "key1", ProviderAddress: storage.id, ValidityPeriodDays: "30" },
+    tags: { CredentialId: "key1", ProviderAddress: storage.id, ValidityPeriodDays: validity },
+    expiresOn: new Date(now + 2 * DAY),
+  });
+  const cosmos = arm.addCosmosAccount("democosmos");
+  await kv.setSecret("demo-cosmos-key", cosmos.keys.primaryMasterKey, {
+    tags: { CredentialId: "primary", ProviderAddress: cosmos.id, ValidityPeriodDays: validity },
+    expiresOn: new Date(now + 2 * DAY),
+  });
+  const redis = arm.addRedisCache("demoredis");
+  await kv.setSecret("demo-redis-key", redis.keys.primaryKey, {
+    tags: { CredentialId: "Primary", ProviderAddress: redis.id, ValidityPeriodDays: validity },
     expiresOn: new Date(now + 2 * DAY),
   });
   const app = graph.addApplication("demo-app");
@@ -61,7 +78,7 @@ export async function seedDemoSecrets(
       CredentialId: app.appId,
       ProviderAddress: `applications/${app.id}`,
       RotatorType: "entra-app-secret",
-      ValidityPeriodDays: "30",
+      ValidityPeriodDays: validity,
       GracePeriodDays: "1",
     },
     expiresOn: new Date(now + 2 * DAY),
@@ -77,6 +94,8 @@ export async function seedDemoSecrets(
     "demo-postgres-app",
     "demo-api-key",
     "demo-storage-key",
+    "demo-cosmos-key",
+    "demo-redis-key",
     "demo-entra-app",
     "demo-unmanaged",
     "demo-misconfigured",
