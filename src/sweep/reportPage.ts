@@ -40,7 +40,7 @@ export const REPORT_PAGE_HEAD = `<!doctype html>
 <div class="panel"><h2>Secrets</h2>
 <div class="controls"><input id="filter" type="search" placeholder="Filter by vault, secret, state, rotator or detail" aria-label="filter">
 <select id="state" aria-label="state"><option value="">all states</option></select><span id="shown"></span></div>
-<table><thead><tr><th>vault</th><th>secret</th><th>state</th><th>expires</th><th>due</th><th>rotator</th><th>action</th><th>detail</th></tr></thead><tbody id="rows-body"></tbody></table>
+<table><thead><tr><th>vault</th><th>secret</th><th>state</th><th>enabled</th><th>expires</th><th>due</th><th>rotator</th><th>action</th><th>detail</th></tr></thead><tbody id="rows-body"></tbody></table>
 </div>
 `;
 
@@ -118,6 +118,7 @@ export const REPORT_PAGE_SCRIPT = `
       tr.appendChild(el("td", {}, r.vault));
       tr.appendChild(el("td", {}, r.secret));
       var td = el("td"); td.appendChild(el("span", { "class": "badge", style: "background:" + COLORS[r.state] }, r.state)); tr.appendChild(td);
+      tr.appendChild(el("td", {}, r.enabled === false ? "no" : "yes"));
       tr.appendChild(el("td", {}, day(r.expiresOn)));
       tr.appendChild(el("td", {}, day(r.dueAt)));
       tr.appendChild(el("td", {}, r.rotator || ""));

@@ -50,7 +50,7 @@ async function buildReport(): Promise<string> {
       secret: i === 7 ? "</script><img src=x onerror=alert(1)>" : `app-${state}-${i}`,
       state,
       detail: `detail for ${i}`,
-      enabled: true,
+      enabled: i !== 9,
       rotator: "postgres",
       ...(state === "no-expiry" || state === "unmanaged"
         ? {}
@@ -64,6 +64,7 @@ async function buildReport(): Promise<string> {
     byState,
     rotated: 15,
     failed: 0,
+    unresolved: 45,
     wouldRotate: 0,
     openRotations: [],
     throttled: 0,
@@ -135,6 +136,16 @@ describe("HTML compliance report in a real Chromium", () => {
       "</script><img src=x onerror=alert(1)>",
     );
     expect(await page.locator("img").count()).toBe(0);
+    // The enabled column: the one disabled secret says so.
+    expect(await page.locator("thead th").allTextContents()).toContain("enabled");
+    const enabledCell = async (i: number): Promise<string | null> => {
+      const name = `app-${SECRET_STATES[i % SECRET_STATES.length]}-${i}`;
+      await page.fill("#filter", name);
+      const cell = page.locator("td:nth-child(2)", { hasText: new RegExp(`^${name}$`) });
+      return page.locator('[data-testid="row"]', { has: cell }).locator("td").nth(3).textContent();
+    };
+    expect(await enabledCell(9)).toBe("no");
+    expect(await enabledCell(10)).toBe("yes");
 
     const shot = await page.locator('[data-testid="timeline"]').screenshot();
     const dir = path.resolve(".local", "test-artifacts");
