@@ -1,32 +1,18 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { ConfigurationError } from "../src/errors.js";
-import { rotatorApp } from "../src/runtime.js";
 import { checkRole } from "../src/triggers/clientPrincipal.js";
 import { outcomeResponse } from "../src/triggers/outcomeResponse.js";
 import { problem } from "../src/triggers/problemDetails.js";
 import { parseRotateRequest } from "../src/triggers/rotateRequest.js";
 import { register } from "./functionDefinition.js";
+import { startedApp } from "./startedApp.js";
 
 /** `POST /api/secrets/{name}/rotate`: on-demand rotation. Body or query: `vault`, `dryRun`, `force`. */
 export async function rotateSecret(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  let app;
-  try {
-    app = await rotatorApp();
-  } catch (error) {
-    if (error instanceof ConfigurationError) {
-      context.error(error.message);
-      return problem(
-        500,
-        "akv-rotator is not configured",
-        "the app's settings are invalid; see the function log",
-        { problems: error.problems },
-      );
-    }
-    throw error;
-  }
+  const { app, answer } = await startedApp(context);
+  if (!app) return answer;
   const role = checkRole(request.headers.get("x-ms-client-principal"), app.config.httpRequiredRole);
   if (!role.ok) return problem(role.status, role.status === 401 ? "Unauthorized" : "Forbidden", role.detail);
   const parsed = parseRotateRequest(
