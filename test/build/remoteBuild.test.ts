@@ -79,6 +79,7 @@ describe("the deployment package (azd remote build)", () => {
   it("uploads what the build needs and nothing of local/, test/, bench/, infra/ or dist/", () => {
     for (const needed of ["package.json", "package-lock.json", "host.json", "scripts/build.mjs"])
       expect(files).toContain(needed);
+    expect(files.filter((f) => f.startsWith("scripts/"))).toEqual(["scripts/build.mjs"]);
     expect(files.some((f) => f.startsWith("functions/"))).toBe(true);
     expect(files.some((f) => f.startsWith("src/"))).toBe(true);
     expect(files.filter((f) => /^(local|test|bench|infra|dist|node_modules|\.local)\//.test(f))).toEqual([]);
