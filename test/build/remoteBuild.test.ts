@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -71,8 +72,10 @@ beforeAll(() => {
   // The same build here, where every dev dependency is installed.
   spawnSync(process.execPath, ["scripts/build.mjs", "--out", local], { encoding: "utf8" });
 }, 300_000);
-afterAll(() => {
-  for (const d of [work, local]) if (d) rmSync(d, { recursive: true, force: true });
+// Removing the installed node_modules takes a while on a loaded machine: asynchronously, with room.
+afterAll(async () => {
+  await Promise.all([work, local].filter(Boolean).map((d) => rm(d, { recursive: true, force: true })));
+}, 180_000);
 });
 
 describe("the deployment package (azd remote build)", () => {
