@@ -76,7 +76,6 @@ beforeAll(() => {
 afterAll(async () => {
   await Promise.all([work, local].filter(Boolean).map((d) => rm(d, { recursive: true, force: true })));
 }, 180_000);
-});
 
 describe("the deployment package (azd remote build)", () => {
   it("uploads what the build needs and nothing of local/, test/, bench/, infra/ or dist/", () => {
