@@ -1,8 +1,8 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { rotatorApp } from "../src/runtime.js";
 import { readLatestReport } from "../src/sweep/reportStore.js";
 import { problem } from "../src/triggers/problemDetails.js";
 import { register } from "./functionDefinition.js";
+import { startedApp } from "./startedApp.js";
 
 const PAGE_POLICY =
   "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
@@ -10,12 +10,13 @@ const PAGE_POLICY =
 /** `GET /api/compliance[?format=json|html]`: the latest compliance report the sweep stored. */
 export async function complianceReport(
   request: HttpRequest,
-  _context: InvocationContext,
+  context: InvocationContext,
 ): Promise<HttpResponseInit> {
   const format = request.query.get("format") ?? "json";
   if (format !== "json" && format !== "html")
     return problem(400, "Bad request", `format must be json or html, not '${format.slice(0, 20)}'`);
-  const app = await rotatorApp();
+  const { app, answer } = await startedApp(context);
+  if (!app) return answer;
   const body = await readLatestReport(app.container, format);
   if (!body)
     return problem(

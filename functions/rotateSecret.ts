@@ -1,11 +1,10 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { ConfigurationError } from "../src/errors.js";
-import { rotatorApp } from "../src/runtime.js";
 import { checkRole } from "../src/triggers/clientPrincipal.js";
 import { outcomeResponse } from "../src/triggers/outcomeResponse.js";
 import { problem } from "../src/triggers/problemDetails.js";
 import { MAX_ROTATE_BODY_BYTES, parseRotateRequest } from "../src/triggers/rotateRequest.js";
 import { register } from "./functionDefinition.js";
+import { startedApp } from "./startedApp.js";
 
 const TITLES = { 400: "Bad request", 413: "Content too large", 415: "Unsupported media type" } as const;
 
@@ -14,21 +13,8 @@ export async function rotateSecret(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  let app;
-  try {
-    app = await rotatorApp();
-  } catch (error) {
-    if (error instanceof ConfigurationError) {
-      context.error(error.message);
-      return problem(
-        500,
-        "akv-rotator is not configured",
-        "the app's settings are invalid; see the function log",
-        { problems: error.problems },
-      );
-    }
-    throw error;
-  }
+  const { app, answer } = await startedApp(context);
+  if (!app) return answer;
   const role = checkRole(request.headers.get("x-ms-client-principal"), app.config.httpRequiredRole);
   if (!role.ok) return problem(role.status, role.status === 401 ? "Unauthorized" : "Forbidden", role.detail);
   const declared = Number(request.headers.get("content-length") ?? "0");

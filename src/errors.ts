@@ -6,6 +6,23 @@ export class ConfigurationError extends Error {
   }
 }
 
+/**
+ * A service the app needs before it can do anything (its storage) failed when first used. `setting` names
+ * where that service is configured; `retryable` says whether the same call may work later (unreachable, 5xx,
+ * throttled) or needs a person (refused: 4xx). The message names what failed, never a credential.
+ */
+export class DependencyError extends Error {
+  constructor(
+    readonly setting: string,
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "DependencyError";
+  }
+}
+
 /** A secret's tags cannot be turned into a rotation plan. Names the secret and the tag. */
 export class SecretTagError extends Error {
   constructor(

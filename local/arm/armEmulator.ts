@@ -2,11 +2,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { readJsonBody, sendJson } from "../net/jsonHttp.js";
 import { RecordEmulator } from "../net/httpsEmulator.js";
 import { readBearerToken } from "../keyvault/bearerToken.js";
+import { handleArmAdmin } from "./armAdmin.js";
 import { keysView, regeneration } from "./armKeys.js";
 import { LongRunningOperations, OPERATION_PATH } from "./longRunningOperations.js";
 import { VaultResources } from "./vaultResources.js";
 import {
   armView,
+  DEFAULT_SUBSCRIPTION,
   newKey,
   RESOURCE_TYPES,
   type ArmResource,
@@ -81,7 +83,8 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
     return resource;
   }
 
-  private id(kind: ArmResource["kind"], subscriptionId: string, resourceGroup: string, name: string): string {
+  /** The ARM resource ID of a resource of this kind. */
+  idOf(kind: ArmResource["kind"], subscriptionId: string, resourceGroup: string, name: string): string {
     return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${RESOURCE_TYPES[kind]}/${name}`;
   }
 
@@ -96,12 +99,7 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
   }): SqlServerResource {
     const resource = this.add<SqlServerResource>({
       kind: "sql",
-      id: this.id(
-        "sql",
-        s.subscriptionId ?? "00000000-0000-0000-0000-000000000000",
-        s.resourceGroup ?? "local",
-        s.name,
-      ),
+      id: this.idOf("sql", s.subscriptionId ?? DEFAULT_SUBSCRIPTION, s.resourceGroup ?? "local", s.name),
       name: s.name,
       location: "westeurope",
       administratorLogin: s.administratorLogin,
@@ -116,12 +114,12 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
 
   addStorageAccount(
     name: string,
-    subscriptionId = "00000000-0000-0000-0000-000000000000",
+    subscriptionId = DEFAULT_SUBSCRIPTION,
     resourceGroup = "local",
   ): StorageAccountResource {
     return this.add({
       kind: "storage",
-      id: this.id("storage", subscriptionId, resourceGroup, name),
+      id: this.idOf("storage", subscriptionId, resourceGroup, name),
       name,
       location: "westeurope",
       keys: { key1: newKey(), key2: newKey() },
@@ -130,12 +128,12 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
 
   addCosmosAccount(
     name: string,
-    subscriptionId = "00000000-0000-0000-0000-000000000000",
+    subscriptionId = DEFAULT_SUBSCRIPTION,
     resourceGroup = "local",
   ): CosmosAccountResource {
     return this.add({
       kind: "cosmos",
-      id: this.id("cosmos", subscriptionId, resourceGroup, name),
+      id: this.idOf("cosmos", subscriptionId, resourceGroup, name),
       name,
       location: "westeurope",
       keys: {
@@ -149,12 +147,12 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
 
   addRedisCache(
     name: string,
-    subscriptionId = "00000000-0000-0000-0000-000000000000",
+    subscriptionId = DEFAULT_SUBSCRIPTION,
     resourceGroup = "local",
   ): RedisCacheResource {
     return this.add({
       kind: "redis",
-      id: this.id("redis", subscriptionId, resourceGroup, name),
+      id: this.idOf("redis", subscriptionId, resourceGroup, name),
       name,
       location: "westeurope",
       keys: { primaryKey: newKey(32), secondaryKey: newKey(32) },
@@ -182,6 +180,16 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", this.baseUrl);
     const method = req.method ?? "GET";
+    if (url.pathname === "/_emulator" || url.pathname.startsWith("/_emulator/")) {
+      let body: unknown;
+      try {
+        body = await readJsonBody(req);
+      } catch (error) {
+        return sendJson(res, 400, { error: { code: "BadRequest", message: (error as Error).message } });
+      }
+      const answer = handleArmAdmin(this, method, url, body);
+      return sendJson(res, answer.status, answer.body);
+    }
     const claims = readBearerToken(req.headers.authorization, Date.now(), ARM_AUDIENCES);
     if (typeof claims === "string") {
       this.requests.push({ method, path: url.pathname });

@@ -45,6 +45,9 @@ export interface RedisCacheResource {
 export type ArmResource =
   SqlServerResource | StorageAccountResource | CosmosAccountResource | RedisCacheResource;
 
+/** The subscription of resources added without one. */
+export const DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
+
 export const RESOURCE_TYPES = {
   sql: "Microsoft.Sql/servers",
   storage: "Microsoft.Storage/storageAccounts",

@@ -2,9 +2,11 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { isFunctionDefinition, type FunctionDefinition } from "../../functions/functionDefinition.js";
+import { provideFunctionsCore } from "./functionsCore.js";
 
 /** Imports every `functions/*.ts` file and collects the definitions it exports, as the Functions host indexes the app. */
 export async function loadFunctions(dir = path.resolve("functions")): Promise<FunctionDefinition[]> {
+  provideFunctionsCore();
   const files = (await readdir(dir)).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith(".d.ts")).sort();
   const found: FunctionDefinition[] = [];
   for (const file of files) {

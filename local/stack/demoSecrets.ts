@@ -6,40 +6,60 @@ import type { GraphEmulator } from "../graph/graphEmulator.js";
 import type { RunningPostgres } from "../postgres/startPostgres.js";
 
 const DAY = 86_400_000;
+/**
+ * Each rotated demo version lives this long: beyond Key Vault's 30-day near-expiry lead, so a new version
+ * does not raise `SecretNearExpiry` (and a skipped rotation) at once.
+ */
+export const DEMO_VALIDITY_DAYS = 90;
+const validity = String(DEMO_VALIDITY_DAYS);
 
 /** The demo's targets in the ARM and Graph emulators: made on the first run, found again on later ones. */
 export interface DemoTargets {
   storage: ReturnType<ArmEmulator["addStorageAccount"]>;
+  cosmos: ReturnType<ArmEmulator["addCosmosAccount"]>;
+  redis: ReturnType<ArmEmulator["addRedisCache"]>;
   app: ReturnType<GraphEmulator["addApplication"]>;
 }
 
 export function demoTargets(arm: ArmEmulator, graph: GraphEmulator): DemoTargets {
-  const storageId =
-    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/Microsoft.Storage/storageAccounts/demostorage";
-  const found = arm.resources.get(storageId.toLowerCase());
+  const scope = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers";
+  const existing = (id: string, kind: string): unknown => {
+    const found = arm.resources.get(`${scope}/${id}`.toLowerCase());
+    return found?.kind === kind ? found : undefined;
+  };
   const storage =
-    found?.kind === "storage" ? (found as DemoTargets["storage"]) : arm.addStorageAccount("demostorage");
+    (existing("Microsoft.Storage/storageAccounts/demostorage", "storage") as
+      DemoTargets["storage"] | undefined) ?? arm.addStorageAccount("demostorage");
+  const cosmos =
+    (existing("Microsoft.DocumentDB/databaseAccounts/democosmos", "cosmos") as
+      DemoTargets["cosmos"] | undefined) ?? arm.addCosmosAccount("democosmos");
+  const redis =
+    (existing("Microsoft.Cache/redis/demoredis", "redis") as DemoTargets["redis"] | undefined) ??
+    arm.addRedisCache("demoredis");
   const app =
     [...graph.applications.values()].find((a) => a.displayName === "demo-app") ??
     graph.addApplication("demo-app");
-  return { storage, app };
+  return { storage, cosmos, redis, app };
 }
 
 /**
  * What the demo allows secrets of its vault to be bound to (AKV_ROTATOR_ALLOWED_TARGETS), as an operator
- * would: its PostgreSQL server, its storage account and its Entra application, nothing else.
+ * would: its PostgreSQL server, its storage, Cosmos DB and Redis resources and its Entra application, nothing else.
  */
 export function demoAllowedTargets(postgres: RunningPostgres, targets: DemoTargets): string {
   return [
     `demo=${postgres.host}:${postgres.port}`,
     `demo=${targets.storage.id}`,
+    `demo=${targets.cosmos.id}`,
+    `demo=${targets.redis.id}`,
     `demo=applications/${targets.app.id}`,
   ].join(",");
 }
 
 /**
  * The demo secrets of the local stack's first run: a PostgreSQL login expiring tomorrow, an API key, a
- * storage account key and an Entra application's client secret expiring within days (all rotated within
+ * storage account key, a Cosmos DB account key, a Redis cache key and an Entra application's client secret
+ * expiring within days (all rotated within
  * seconds of start, through Key Vault's near-expiry event), an unmanaged secret (reported, never touched)
  * and a misconfigured one (its rotation fails, audited).
  */
@@ -71,17 +91,25 @@ export async function seedDemoSecrets(
       CredentialId: "demo_app",
       ProviderAddress: `${postgres.host}:${postgres.port}/postgres`,
       RotatorType: "postgres",
-      ValidityPeriodDays: "30",
+      ValidityPeriodDays: validity,
     },
     expiresOn: new Date(now + DAY),
   });
   await kv.setSecret("demo-api-key", randomBytes(24).toString("base64url"), {
-    tags: { RotatorType: "random", ValidityPeriodDays: "90" },
+    tags: { RotatorType: "random", ValidityPeriodDays: validity },
     expiresOn: new Date(now + 3 * DAY),
   });
-  const { storage, app } = targets;
+  const { storage, cosmos, redis, app } = targets;
   await kv.setSecret("demo-storage-key", storage.keys.key1, {
-    tags: { CredentialId: "key1", ProviderAddress: storage.id, ValidityPeriodDays: "30" },
+    tags: { CredentialId: "key1", ProviderAddress: storage.id, ValidityPeriodDays: validity },
+    expiresOn: new Date(now + 2 * DAY),
+  });
+  await kv.setSecret("demo-cosmos-key", cosmos.keys.primaryMasterKey, {
+    tags: { CredentialId: "primary", ProviderAddress: cosmos.id, ValidityPeriodDays: validity },
+    expiresOn: new Date(now + 2 * DAY),
+  });
+  await kv.setSecret("demo-redis-key", redis.keys.primaryKey, {
+    tags: { CredentialId: "Primary", ProviderAddress: redis.id, ValidityPeriodDays: validity },
     expiresOn: new Date(now + 2 * DAY),
   });
   const clientSecret = graph.addPassword(app, "created by hand");
@@ -90,7 +118,7 @@ export async function seedDemoSecrets(
       CredentialId: app.appId,
       ProviderAddress: `applications/${app.id}`,
       RotatorType: "entra-app-secret",
-      ValidityPeriodDays: "30",
+      ValidityPeriodDays: validity,
       GracePeriodDays: "1",
     },
     expiresOn: new Date(now + 2 * DAY),
@@ -106,6 +134,8 @@ export async function seedDemoSecrets(
     "demo-postgres-app",
     "demo-api-key",
     "demo-storage-key",
+    "demo-cosmos-key",
+    "demo-redis-key",
     "demo-entra-app",
     "demo-unmanaged",
     "demo-misconfigured",

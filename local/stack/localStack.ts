@@ -233,7 +233,11 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
         deadLetters: path.join(dir, "dead-letters"),
       },
       azurite: { blobEndpoint: azurite.blobEndpoint, connectionString: azurite.connectionString },
-      arm: { url: arm.url, resources: [...arm.resources.values()].map((r) => r.id) },
+      arm: {
+        url: arm.url,
+        adminUrl: `${arm.url}/_emulator`,
+        resources: [...arm.resources.values()].map((r) => r.id),
+      },
       graph: {
         url: graph.url,
         applications: [...graph.applications.values()].map((a) => ({

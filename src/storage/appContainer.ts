@@ -1,6 +1,7 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import type { AppConfig } from "../config.js";
+import { DependencyError } from "../errors.js";
 import { sdkClientOptions } from "../vault/clientOptions.js";
 
 /**
@@ -18,6 +19,26 @@ export async function openAppContainer(
       ? BlobServiceClient.fromConnectionString(config.storage.connectionString, options)
       : new BlobServiceClient(config.storage.blobServiceUri, credential, options);
   const container = service.getContainerClient(config.container);
-  await container.createIfNotExists();
+  try {
+    await container.createIfNotExists();
+  } catch (error) {
+    throw storageError(error, config.container);
+  }
   return container;
+}
+
+/** What the storage SDK's failure says, as a DependencyError: status and code only (its message may carry URLs). */
+function storageError(error: unknown, container: string): DependencyError {
+  const { statusCode, code } = (error ?? {}) as { statusCode?: unknown; code?: unknown };
+  const status = typeof statusCode === "number" ? statusCode : undefined;
+  const what = typeof code === "string" && /^[\w.-]{1,64}$/.test(code) ? ` ${code}` : "";
+  const retryable = status === undefined || status >= 500 || status === 408 || status === 429;
+  return new DependencyError(
+    "AzureWebJobsStorage",
+    status === undefined
+      ? `the app's storage (AzureWebJobsStorage) could not be reached${what ? ` (${what.trim()})` : ""} to open container '${container}'`
+      : `the app's storage (AzureWebJobsStorage) answered ${status}${what} to opening container '${container}'`,
+    retryable,
+    { cause: error },
+  );
 }

@@ -58,6 +58,11 @@ export interface ReportSummary {
   byState: Record<SecretState, number>;
   rotated: number;
   failed: number;
+  /**
+   * Secrets left needing attention after this sweep's own rotations: expired, overdue, misconfigured or
+   * stuck, and not rotated by it (`byState` counts states as found, before rotation).
+   */
+  unresolved: number;
   wouldRotate: number;
   /** Rotations found under way whose owner row could not be matched in listing order. */
   openRotations: { vault: string; secret: string; rotationId: string; stagedAt: string }[];
@@ -77,9 +82,15 @@ export interface ReportWriter {
 }
 
 /** Whether a summary needs a person's attention (the CLI's exit code 1). */
+/** The states a secret needs attention in until it is rotated or fixed. */
+export const ATTENTION_STATES: ReadonlySet<SecretState> = new Set<SecretState>([
+  "expired",
+  "misconfigured",
+  "pending-stuck",
+  "overdue",
+]);
+
+/** Whether the sweep left anything to look at: a failed rotation, or a secret it did not bring back in order. */
 export function needsAttention(summary: ReportSummary): boolean {
-  const s = summary.byState;
-  return (
-    summary.failed > 0 || s.expired > 0 || s.misconfigured > 0 || s["pending-stuck"] > 0 || s.overdue > 0
-  );
+  return summary.failed > 0 || summary.unresolved > 0;
 }

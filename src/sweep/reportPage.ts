@@ -46,7 +46,7 @@ export const REPORT_PAGE_HEAD = `<!doctype html>
 <div class="controls"><input id="filter" type="search" placeholder="Filter by vault, secret, state, rotator or detail" aria-label="filter">
 <select id="state" aria-label="state"><option value="">all states</option></select>
 <select id="policy" aria-label="policy"><option value="">all policies</option></select><span id="shown"></span></div>
-<table><thead><tr id="head-row"><th>vault</th><th>secret</th><th>state</th><th>expires</th><th>due</th><th>rotator</th><th>owner</th><th>action</th><th>detail</th></tr></thead><tbody id="rows-body"></tbody></table>
+<table><thead><tr id="head-row"><th>vault</th><th>secret</th><th>state</th><th>enabled</th><th>expires</th><th>due</th><th>rotator</th><th>owner</th><th>action</th><th>detail</th></tr></thead><tbody id="rows-body"></tbody></table>
 </div>
 `;
 
@@ -159,6 +159,7 @@ export const REPORT_PAGE_SCRIPT = `
         var result = r.policy ? r.policy[p.name] : "n/a";
         tr.appendChild(el("td", { "class": result === "n/a" ? "na" : result, "data-testid": "policy-cell", "data-policy": p.name, "data-result": result, title: p.displayName }, result === "pass" ? "\u2713" : result === "fail" ? "\u2717" : "\u2013"));
       });
+      tr.appendChild(el("td", {}, r.enabled === false ? "no" : "yes"));
       tr.appendChild(el("td", {}, day(r.expiresOn)));
       tr.appendChild(el("td", {}, day(r.dueAt)));
       tr.appendChild(el("td", {}, r.rotator || ""));

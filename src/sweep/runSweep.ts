@@ -19,6 +19,7 @@ import {
   type OpenRotation,
 } from "./classifySecret.js";
 import {
+  ATTENTION_STATES,
   REPORT_SCHEMA,
   REPORT_SCHEMA_VERSION,
   type ReportRow,
@@ -85,6 +86,7 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
     byState,
     rotated: 0,
     failed: 0,
+    unresolved: 0,
     wouldRotate: 0,
     openRotations: [],
     throttled: 0,
@@ -137,6 +139,7 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
     for (const w of options.writers) w.row(row);
     for (const o of observers) o.row(row, listed, c);
     progress.reported += 1;
+    if (ATTENTION_STATES.has(row.state) && row.action !== "rotated") summary.unresolved += 1;
   };
 
   /** Classifies one secret and reports it, or starts its rotation (the only path that waits, on the limiter). */

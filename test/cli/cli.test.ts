@@ -103,6 +103,28 @@ describe("akv-rotator CLI", () => {
     );
   });
 
+  it("sweep --rotate exits 0 once it rotated every expired secret (counts after rotation); rows say whether a secret is enabled", async () => {
+    await stack.kv.setSecret("expired-key", "CANARY-cli-expired", {
+      tags: { RotatorType: "random" },
+      expiresOn: new Date(Date.now() - DAY),
+    });
+    await stack.kv.setSecret("off-key", "CANARY-cli-off", { enabled: false });
+    // Without --rotate the expired secret stays expired: exit 1.
+    expect((await cli(["sweep", "clivault"])).code).toBe(1);
+    const run = await cli(["sweep", "clivault", "--rotate", "--report", "after.json"]);
+    expect(run.out).toContain("1 rotated, 0 failed");
+    expect(run.code).toBe(0);
+    expect(await versions("expired-key")).toBe(2);
+    const report = JSON.parse(await readFile(path.join(dir, "after.json"), "utf8")) as {
+      secrets: { secret: string; state: string; action: string; enabled: boolean }[];
+      summary: { unresolved: number };
+    };
+    const row = (name: string): unknown => report.secrets.find((r) => r.secret === name);
+    expect(row("expired-key")).toMatchObject({ state: "expired", action: "rotated", enabled: true });
+    expect(row("off-key")).toMatchObject({ enabled: false });
+    expect(report.summary.unresolved).toBe(0);
+  });
+
   it("rotate: --dry-run changes nothing, then rotates with --force; exit 1 on failure", async () => {
     const dry = await cli(["rotate", "clivault", "fine-key", "--dry-run"]);
     expect(dry.code).toBe(0);
@@ -144,7 +166,7 @@ describe("akv-rotator CLI", () => {
   });
 
   it("runs as the packaged executable (bundled), with real exit codes", async () => {
-    const build = spawnSync(process.execPath, ["scripts/build.mjs"], { encoding: "utf8" });
+    const build = spawnSync(process.execPath, ["scripts/build.mjs", "--cli"], { encoding: "utf8" });
     expect(build.status, build.stderr).toBe(0);
     // Asynchronously: the emulators the CLI talks to live in this process.
     const run = (

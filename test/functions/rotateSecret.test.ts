@@ -1,4 +1,6 @@
 import type { HttpResponseInit } from "@azure/functions";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rotateSecret } from "../../functions/rotateSecret.js";
 import { LeaseManager } from "../../src/rotation/blobLease.js";
@@ -179,5 +181,43 @@ describe("POST /api/secrets/{name}/rotate", () => {
     useSettings(stack.env);
     expect(res.status).toBe(500);
     expect((res.body.problems as string[]).join("\n")).toMatch(/must use https[\s\S]*LEASE_SECONDS/);
+  });
+
+  it("a storage failure at first use answers a problem naming it: 500 when refused, 503 with Retry-After when unreachable", async () => {
+    const wrongKey = Buffer.from("CANARY-wrong-storage-key".padEnd(64, "x")).toString("base64");
+    useSettings(stack.env, {
+      AzureWebJobsStorage: String(stack.env.AzureWebJobsStorage).replace(
+        /AccountKey=[^;]+/,
+        `AccountKey=${wrongKey}`,
+      ),
+    });
+    const refused = await call("api-key");
+    expect(refused.status).toBe(500);
+    expect(refused.headers["content-type"]).toBe("application/problem+json");
+    expect(refused.body).toMatchObject({
+      status: 500,
+      setting: "AzureWebJobsStorage",
+      detail: expect.stringMatching(/AzureWebJobsStorage\) answered 403 AuthorizationFailure/),
+    });
+    expect(JSON.stringify(refused.body)).not.toContain(wrongKey);
+
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", () => r()));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((r) => closed.close(r));
+    useSettings(stack.env, {
+      AzureWebJobsStorage: String(stack.env.AzureWebJobsStorage).replace(
+        /BlobEndpoint=[^;]+/,
+        `BlobEndpoint=http://127.0.0.1:${port}/devstoreaccount1`,
+      ),
+    });
+    const unreachable = await call("api-key");
+    useSettings(stack.env);
+    expect(unreachable.status).toBe(503);
+    expect(unreachable.headers["retry-after"]).toBe("60");
+    expect(unreachable.body).toMatchObject({
+      setting: "AzureWebJobsStorage",
+      detail: expect.stringMatching(/could not be reached \(ECONNREFUSED\)/),
+    });
   });
 });

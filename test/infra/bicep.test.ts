@@ -13,11 +13,19 @@ const read = (p: string): string => readFileSync(path.join("infra", p), "utf8");
 const main = read("main.bicep");
 const app = read("modules/functionApp.bicep");
 const vault = read("modules/vaultAccess.bicep");
-const targets = read("modules/targetAccess.bicep");
 const events = read("eventSubscriptions.bicep");
 const monitoring = read("modules/monitoring.bicep");
 const vaultMonitoring = read("modules/vaultMonitoring.bicep");
-const all = [main, app, vault, targets, events, monitoring, vaultMonitoring].join("\n");
+/** Every .bicep file under infra/ (the API version check must see the modules added later too). */
+const bicepFiles = (dir: string): string[] =>
+  readdirSync(path.join("infra", dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory()
+      ? bicepFiles(path.join(dir, e.name))
+      : e.name.endsWith(".bicep")
+        ? [path.join(dir, e.name)]
+        : [],
+  );
+const all = bicepFiles("").map(read).join("\n");
 
 /** Built-in roles (Azure RBAC documentation): name -> role definition ID. */
 const BUILT_IN = {

@@ -82,7 +82,7 @@ async function buildReport(): Promise<string> {
       secret: i === 7 ? "</script><img src=x onerror=alert(1)>" : `app-${state}-${i}`,
       state,
       detail: `detail for ${i}`,
-      enabled: true,
+      enabled: i !== 9,
       rotator: "postgres",
       ...(state === "no-expiry" || state === "unmanaged"
         ? {}
@@ -111,6 +111,7 @@ async function buildReport(): Promise<string> {
     byState,
     rotated: 15,
     failed: 0,
+    unresolved: 45,
     wouldRotate: 0,
     openRotations: [],
     throttled: 0,
@@ -224,6 +225,24 @@ describe("HTML compliance report in a real Chromium", () => {
     await page.click('[data-testid="policy-card-expiration-set"]');
     expect(await page.locator('[data-testid="row"]').count()).toBe(12);
     await page.selectOption("#policy", "");
+
+    // The enabled column: the one disabled secret says so.
+    const headers = await page.locator("thead th").allTextContents();
+    const enabledColumn = headers.indexOf("enabled");
+    expect(enabledColumn).toBeGreaterThan(2);
+    const enabledCell = async (i: number): Promise<string | null> => {
+      const name = `app-${SECRET_STATES[i % SECRET_STATES.length]}-${i}`;
+      await page.fill("#filter", name);
+      const cell = page.locator("td:nth-child(2)", { hasText: new RegExp(`^${name}$`) });
+      return page
+        .locator('[data-testid="row"]', { has: cell })
+        .locator("td")
+        .nth(enabledColumn)
+        .textContent();
+    };
+    expect(await enabledCell(9)).toBe("no");
+    expect(await enabledCell(10)).toBe("yes");
+    await page.fill("#filter", "");
 
     const shot = await page.locator('[data-testid="timeline"]').screenshot();
     const dir = path.resolve(".local", "test-artifacts");

@@ -60,4 +60,50 @@ describe("ARM emulator", () => {
     const view = await rawRequest(`${arm.url}${server.id}?api-version=2021-11-01`, ca, { token: t });
     expect(JSON.stringify(view.body)).not.toContain("New-Passw0rd!");
   });
+
+  it("takes resources through its admin endpoint, checks them like ARM's naming rules, and never answers a key", async () => {
+    const admin = `${arm.url}/_emulator/resources`;
+    const post = (body: unknown): ReturnType<typeof rawRequest> =>
+      rawRequest(admin, ca, { method: "POST", body });
+    const added = await post({ kind: "cosmos", name: "admin-cosmos", resourceGroup: "rg-1" });
+    expect(added).toMatchObject({
+      status: 201,
+      body: {
+        id: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-1/providers/Microsoft.DocumentDB/databaseAccounts/admin-cosmos",
+        type: "Microsoft.DocumentDB/databaseAccounts",
+      },
+    });
+    const id = (added.body as { id: string }).id;
+    const keys = await rawRequest(`${arm.url}${id}/listKeys?api-version=2025-04-15`, ca, {
+      method: "POST",
+      token: await token(),
+    });
+    expect(keys).toMatchObject({ status: 200, body: { primaryMasterKey: expect.any(String) } });
+    expect(JSON.stringify(added.body)).not.toContain(
+      (keys.body as { primaryMasterKey: string }).primaryMasterKey,
+    );
+    expect((await post({ kind: "cosmos", name: "admin-cosmos", resourceGroup: "rg-1" })).status).toBe(409);
+    for (const bad of [
+      { kind: "storage", name: "Has-Upper" },
+      { kind: "storage", name: "ab" },
+      { kind: "cosmos", name: "-edge" },
+      { kind: "redis", name: "x".repeat(64) },
+      { kind: "sql", name: "server", administratorLogin: "admin" },
+      { kind: "vm", name: "vm1" },
+      { kind: "redis", name: "extra", keys: { primaryKey: "chosen" } },
+      { kind: "redis", name: "sub", subscriptionId: "not-a-guid" },
+    ]) {
+      const answer = await post(bad);
+      expect(answer, JSON.stringify(bad)).toMatchObject({
+        status: 400,
+        body: { error: { code: "BadRequest" } },
+      });
+    }
+    const listed = await rawRequest(admin, ca);
+    const names = (listed.body as { value: { name: string }[] }).value.map((r) => r.name);
+    expect(names).toContain("admin-cosmos");
+    expect(names).not.toContain("ab");
+    expect(JSON.stringify(listed.body)).not.toMatch(/MasterKey|primaryKey|key1|administratorLoginPassword/);
+    expect((await rawRequest(`${arm.url}/_emulator/nothing`, ca)).status).toBe(404);
+  });
 });

@@ -1,10 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  emulatorToken,
-  rawRequest,
-  startVault,
-  type VaultFixture,
-} from "../../helpers/keyVaultFixture.js";
+import { emulatorToken, rawRequest, startVault, type VaultFixture } from "../../helpers/keyVaultFixture.js";
 
 let vault: VaultFixture;
 beforeAll(async () => {

@@ -9,6 +9,7 @@ import { startLocalStack, type RunningStack } from "../../../local/stack/localSt
 import { pendingRecordName } from "../../../src/vault/pendingRecord.js";
 import { EmulatorCredential } from "../../../src/vault/emulatorCredential.js";
 import { startInsecurePostgres } from "../../helpers/recordingListener.js";
+import { rawRequest } from "../../helpers/keyVaultFixture.js";
 
 let dir: string;
 let stack: RunningStack;
@@ -76,6 +77,8 @@ describe("npm start's stack, end to end over HTTP", () => {
       "demo-postgres-app",
       "demo-api-key",
       "demo-storage-key",
+      "demo-cosmos-key",
+      "demo-redis-key",
       "demo-entra-app",
       "demo-unmanaged",
       "demo-misconfigured",
@@ -123,6 +126,88 @@ describe("npm start's stack, end to end over HTTP", () => {
     ).toBe(true);
     // The hand-made secret is not akv-rotator's: it stays.
     expect(app?.passwordCredentials.map((p) => p.displayName)).toContain("created by hand");
+  });
+
+  it("rotates the seeded Cosmos DB and Redis keys through the ARM emulator by itself", async () => {
+    const cosmos = await until(
+      "the Cosmos DB key's rotation",
+      () => auditFor("demo-cosmos-key", "AkvRotator.SecretRotated")[0],
+    );
+    expect(cosmos).toMatchObject({ trigger: "event", rotator: "cosmos-key" });
+    const account = [...stack.arm.resources.values()].find((r) => r.name === "democosmos");
+    const cosmosSecret = stack.keyVault.store.get("demo-cosmos-key").version;
+    expect(cosmosSecret.tags).toMatchObject({ CredentialId: "secondary" });
+    expect(cosmosSecret.value).toBe(
+      (account as { keys: { secondaryMasterKey: string } }).keys.secondaryMasterKey,
+    );
+    const redis = await until(
+      "the Redis key's rotation",
+      () => auditFor("demo-redis-key", "AkvRotator.SecretRotated")[0],
+    );
+    expect(redis).toMatchObject({ trigger: "event", rotator: "redis-key" });
+    const cache = [...stack.arm.resources.values()].find((r) => r.name === "demoredis");
+    const redisSecret = stack.keyVault.store.get("demo-redis-key").version;
+    expect(redisSecret.tags).toMatchObject({ CredentialId: "Secondary" });
+    expect(redisSecret.value).toBe((cache as { keys: { secondaryKey: string } }).keys.secondaryKey);
+  });
+
+  it("gives every rotated demo version a validity beyond Key Vault's near-expiry lead: no new SecretNearExpiry", async () => {
+    const rotated = [
+      "demo-postgres-app",
+      "demo-storage-key",
+      "demo-cosmos-key",
+      "demo-redis-key",
+      "demo-entra-app",
+    ];
+    const versions = await Promise.all(
+      rotated.map((name) =>
+        until(`${name}'s rotation`, () => auditFor(name, "AkvRotator.SecretRotated")[0]?.newVersion),
+      ),
+    );
+    stack.keyVault.checkExpiry();
+    const nearExpiry = stack.keyVault
+      .eventsAfter(0)
+      .map((e) => e.event)
+      .filter((e) => e.eventType === "Microsoft.KeyVault.SecretNearExpiry")
+      .map((e) => e.data.Version);
+    for (const version of versions) expect(nearExpiry).not.toContain(version);
+  });
+
+  it("takes resources through the ARM emulator's admin endpoint and rotates a secret bound to one", async () => {
+    const ca = await readFile(stack.keyVault.caCertPath, "utf8");
+    const admin = `${stack.arm.url}/_emulator/resources`;
+    const added = await rawRequest(admin, ca, {
+      method: "POST",
+      body: { kind: "redis", name: "added-cache" },
+    });
+    expect(added.status).toBe(201);
+    const id = (added.body as { id: string }).id;
+    expect(id).toMatch(/\/providers\/Microsoft\.Cache\/redis\/added-cache$/);
+    expect(JSON.stringify(added.body)).not.toMatch(/primaryKey|secondaryKey/);
+    expect(
+      (await rawRequest(admin, ca, { method: "POST", body: { kind: "redis", name: "added-cache" } })).status,
+    ).toBe(409);
+    const keys = await rawRequest(`${stack.arm.url}${id}/listKeys?api-version=2024-11-01`, ca, {
+      method: "POST",
+      token: (await new EmulatorCredential().getToken("https://management.azure.com/.default")).token,
+    });
+    const { primaryKey } = keys.body as { primaryKey: string };
+    const kv = new SecretClient(stack.keyVault.url, new EmulatorCredential(), {
+      tlsOptions: { ca },
+      disableChallengeResourceVerification: true,
+    });
+    await kv.setSecret("added-redis-key", primaryKey, {
+      tags: { CredentialId: "Primary", ProviderAddress: id },
+    });
+    const res = await fetch(`${stack.host.url}/api/secrets/added-redis-key/rotate`, {
+      method: "POST",
+      headers: { "x-functions-key": stack.keys.functionKey, "content-type": "application/json" },
+      body: JSON.stringify({ force: true }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "rotated" });
+    const cache = stack.arm.resources.get(id.toLowerCase()) as { keys: { secondaryKey: string } };
+    expect((await kv.getSecret("added-redis-key")).value).toBe(cache.keys.secondaryKey);
   });
 
   it("rotates on demand with the function key, and refuses without it", async () => {
