@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArmEmulator } from "../../local/arm/armEmulator.js";
+import { BlobFaultProxy } from "../../local/azurite/blobFaultProxy.js";
 import type { GraphEmulator } from "../../local/graph/graphEmulator.js";
 import { SimulatedCrash } from "../../src/errors.js";
 import { LeaseManager } from "../../src/rotation/blobLease.js";
@@ -7,6 +8,7 @@ import type { RotatorApp } from "../../src/rotation/createEngine.js";
 import { pendingRecordName } from "../../src/vault/pendingRecord.js";
 import { startArm } from "../helpers/armFixture.js";
 import { graphEnv, startGraph } from "../helpers/graphFixture.js";
+import { throughProxy } from "../helpers/leaseHoldingProxy.js";
 import { startRotationStack, type RotationStack } from "../helpers/rotationStack.js";
 
 let stack: RotationStack;
@@ -251,5 +253,110 @@ describe("bounded: deadlines on calls and runs", () => {
     arm.faults.clear();
     expect(outcome).toMatchObject({ status: "failed", error: { code: "RunTimedOut", retryable: true } });
     expect(await versions(name)).toHaveLength(1);
+  });
+});
+
+/** An Entra secret whose active rotation is a day old (grace 0), plus an older secret of ours that apply retires. */
+async function entraWithOldSecret(prefix: string): Promise<{ name: string; version: string; appId: string }> {
+  const entra = graph.addApplication(unique(`${prefix}-app`));
+  const id = unique("arranged");
+  const seed = graph.addPassword(entra, `akv-rotator ${id}`);
+  graph.addPassword(entra, "akv-rotator older");
+  const name = unique(prefix);
+  const set = await stack.kv.setSecret(name, seed.secretText, {
+    tags: {
+      ProviderAddress: `applications/${entra.id}`,
+      RotatorType: "entra-app-secret",
+      CredentialId: entra.appId,
+      GracePeriodDays: "0",
+      RotationId: id,
+      RotatedAt: new Date(Date.now() - 86_400_000).toISOString(),
+    },
+  });
+  return { name, version: set.properties.version as string, appId: entra.appId };
+}
+
+/** Outcome, versions, ids, and the credentials the provider still holds after a run (and a resume, if needed). */
+async function rotateThroughFault(
+  name: string,
+  version: string,
+  env: Record<string, string> = {},
+): Promise<{ first: Awaited<ReturnType<RotatorApp["engine"]["rotate"]>>; rotationId: string }> {
+  const request = { vault: "rotation", secret: name, trigger: "event" as const, expectedVersion: version };
+  const faulty = await stack.app({ env: { ...targetsEnv, CALL_TIMEOUT_SECONDS: "1", ...env } });
+  const first = await faulty.engine.rotate(request);
+  arm.faults.clear();
+  graph.faults.clear();
+  if (first.status !== "rotated") {
+    expect(first, JSON.stringify(first)).toMatchObject({ status: "failed", error: { retryable: true } });
+    // A timed-out call may still land: the lease is left to expire, and the next run waits for it.
+    await breakLease(name);
+    const next = await app.engine.rotate(request);
+    expect(next.status, JSON.stringify(next)).toBe("rotated");
+  }
+  const latest = await stack.kv.getSecret(name);
+  expect(await versions(name)).toHaveLength(2);
+  const rotationId = latest.properties.tags?.RotationId as string;
+  expect(rotatedIds(name)).toEqual([rotationId]);
+  return { first, rotationId };
+}
+
+describe("lost answers and hangs of every provider write: one version, one id, no orphan, bounded", () => {
+  it.each(["drop-response", "hang"] as const)("ARM regenerateKey: %s", async (mode) => {
+    const account = arm.addStorageAccount(unique(`regen${mode}`).replace(/-/g, ""));
+    const name = unique(`storage-${mode}`);
+    const set = await stack.kv.setSecret(name, account.keys.key1 as string, {
+      tags: { ProviderAddress: account.id, CredentialId: "key1" },
+    });
+    arm.faults.inject({ operation: "regenerateKey", mode });
+    await rotateThroughFault(name, set.properties.version as string);
+    expect((await stack.kv.getSecret(name)).value).toBe(account.keys.key2);
+  });
+
+  it.each(["drop-response", "hang"] as const)("Graph addPassword: %s", async (mode) => {
+    const { name, version, appId } = await entraSecret(`add-${mode}`);
+    graph.faults.inject({ operation: "addPassword", mode });
+    const { rotationId } = await rotateThroughFault(name, version);
+    const ours = credentialsOf(appId).filter((n) => n !== "akv-rotator arranged");
+    expect(ours, "no orphaned client secret").toEqual([`akv-rotator ${rotationId}`]);
+    expect(graph.accepts(appId, (await stack.kv.getSecret(name)).value as string)).toBe(true);
+  });
+
+  it.each(["drop-response", "hang"] as const)("Graph removePassword: %s", async (mode) => {
+    const { name, version, appId } = await entraWithOldSecret(`remove-${mode}`);
+    graph.faults.inject({ operation: "removePassword", mode });
+    const { rotationId } = await rotateThroughFault(name, version);
+    expect(credentialsOf(appId), "the older secret is retired, once").not.toContain("akv-rotator older");
+    expect(credentialsOf(appId)).toContain(`akv-rotator ${rotationId}`);
+    expect(graph.accepts(appId, (await stack.kv.getSecret(name)).value as string)).toBe(true);
+  });
+});
+
+describe("lost answers and hangs of blob lease writes", () => {
+  let proxy: BlobFaultProxy;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    proxy = await new BlobFaultProxy(new URL(stack.azurite.blobEndpoint)).start();
+    env = { AzureWebJobsStorage: throughProxy(stack.azurite.connectionString, proxy.url) };
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+
+  it.each([
+    ["acquireLease", "drop-response"],
+    ["acquireLease", "hang"],
+    ["releaseLease", "drop-response"],
+    ["releaseLease", "hang"],
+  ] as const)("%s: %s", async (operation, mode) => {
+    const { name, version } = await randomSecret(`lease-${mode}`);
+    proxy.faults.inject({ operation, name, mode });
+    const { first } = await rotateThroughFault(name, version, env);
+    proxy.faults.clear();
+    // A release is best effort after the commit (a lost or hung one only leaves the lease to run out).
+    if (operation === "releaseLease") expect(first.status).toBe("rotated");
+    // A hung acquire ends within the storage SDK's tries of CALL_TIMEOUT_SECONDS each, as a retryable failure.
+    if (operation === "acquireLease" && mode === "hang")
+      expect(first).toMatchObject({ status: "failed", error: { code: "LeaseUnavailable", retryable: true } });
   });
 });
