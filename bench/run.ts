@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { crashWindowRow } from "./crashWindow.js";
 import { rotationOverhead } from "./rotationOverhead.js";
 import { rotationThroughput } from "./rotationThroughput.js";
 import { sweepScale } from "./sweepScale.js";
@@ -109,6 +110,11 @@ async function main(): Promise<void> {
     ratio: t.writesPerSecond / t.limitPerSecond,
     goal: "≥ 0.9 with no failures",
   });
+
+  console.log(
+    "bench: single-credential window after a crash between apply and commit (about a minute a crash)...",
+  );
+  rows.push(await crashWindowRow(2));
 
   const lines = [
     "# Benchmark results",
