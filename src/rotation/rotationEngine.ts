@@ -143,7 +143,8 @@ export class RotationEngine {
       ...info,
       gateway,
       signal: deadline.signal,
-      mark: (point) => this.checkpoint(point, request, rotationTrace),
+      // Points inside a step are crash seams only, not steps: no span of their own.
+      mark: async (point) => this.deps.checkpoint?.(point, request),
     };
     let outcome: RotationOutcome;
     let settled = true;
