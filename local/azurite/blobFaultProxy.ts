@@ -39,25 +39,30 @@ export class BlobFaultProxy {
       const name = decodeURIComponent(url.pathname.split("/").pop() ?? "");
       if (this.faults.intercept(`${action}Lease`, name, res)) return;
     }
-    const upstream = httpRequest(
-      {
-        host: this.target.hostname,
-        port: this.target.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (answer) => {
-        const chunks: Buffer[] = [];
-        answer.on("data", (chunk: Buffer) => chunks.push(chunk));
-        answer.on("end", () => {
-          // Whole answers only: a lost answer (the injector's) then cuts the connection before any byte.
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          res.end(Buffer.concat(chunks));
-        });
-      },
-    );
-    upstream.on("error", () => res.destroy());
-    req.pipe(upstream);
+    forwardTo(this.target, req, res);
   }
+}
+
+/** Passes a request on to `target` and its whole answer back (then calls `answered`); a cut upstream cuts it. */
+export function forwardTo(
+  target: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+  answered?: () => void,
+): void {
+  const upstream = httpRequest(
+    { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+    (answer) => {
+      const chunks: Buffer[] = [];
+      answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+      answer.on("end", () => {
+        // Whole answers only: a lost answer (the injector's) then cuts the connection before any byte.
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        res.end(Buffer.concat(chunks));
+        answered?.();
+      });
+    },
+  );
+  upstream.on("error", () => res.destroy());
+  req.pipe(upstream);
 }
