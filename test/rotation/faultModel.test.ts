@@ -52,16 +52,20 @@ async function breakLease(secret: string): Promise<void> {
     .catch(() => undefined);
 }
 
+/** The rotation an event for `version` asks for, by the shared app unless another is given. */
+function rotateEvent(
+  name: string,
+  version: string,
+  by: RotatorApp = app,
+): ReturnType<RotatorApp["engine"]["rotate"]> {
+  return by.engine.rotate({ vault: "rotation", secret: name, trigger: "event", expectedVersion: version });
+}
+
 describe("exactly once: lost answers of Key Vault writes", () => {
   it("a commit whose answer is lost makes exactly one new version and one SecretRotated id", async () => {
     const { name, version } = await randomSecret("lost-commit");
     stack.vault.emulator.faults.inject({ operation: "setSecret", secretName: name, mode: "drop-response" });
-    const outcome = await app.engine.rotate({
-      vault: "rotation",
-      secret: name,
-      trigger: "event",
-      expectedVersion: version,
-    });
+    const outcome = await rotateEvent(name, version);
     expect(outcome.status).toBe("rotated");
     expect(await versions(name)).toHaveLength(2);
     const latest = await stack.kv.getSecret(name);
@@ -76,12 +80,7 @@ describe("exactly once: lost answers of Key Vault writes", () => {
       secretName: pendingRecordName(name),
       mode: "drop-response",
     });
-    const outcome = await app.engine.rotate({
-      vault: "rotation",
-      secret: name,
-      trigger: "event",
-      expectedVersion: version,
-    });
+    const outcome = await rotateEvent(name, version);
     expect(outcome.status).toBe("rotated");
     expect(await versions(pendingRecordName(name))).toHaveLength(1);
     expect(await versions(name)).toHaveLength(2);
@@ -90,12 +89,7 @@ describe("exactly once: lost answers of Key Vault writes", () => {
   it("a commit that failed without landing is written again, once", async () => {
     const { name, version } = await randomSecret("failed-commit");
     stack.vault.emulator.faults.inject({ operation: "setSecret", secretName: name, status: 503 });
-    const outcome = await app.engine.rotate({
-      vault: "rotation",
-      secret: name,
-      trigger: "event",
-      expectedVersion: version,
-    });
+    const outcome = await rotateEvent(name, version);
     expect(outcome.status).toBe("rotated");
     expect(await versions(name)).toHaveLength(2);
   });
@@ -103,17 +97,7 @@ describe("exactly once: lost answers of Key Vault writes", () => {
 
 describe("steps are data: resuming runs the remaining steps", () => {
   it("a rotation resumed after its recorded verify commits without verifying again", async () => {
-    const entra = graph.addApplication(unique("resume-app"));
-    const seed = graph.addPassword(entra, "akv-rotator arranged");
-    const name = unique("entra-resume");
-    const set = await stack.kv.setSecret(name, seed.secretText, {
-      tags: {
-        ProviderAddress: `applications/${entra.id}`,
-        RotatorType: "entra-app-secret",
-        CredentialId: entra.appId,
-        GracePeriodDays: "0",
-      },
-    });
+    const { name, version, appId } = await entraSecret("entra-resume");
     const crashing = await stack.app({
       env: targetsEnv,
       checkpoint: (step) => {
@@ -124,7 +108,7 @@ describe("steps are data: resuming runs the remaining steps", () => {
       vault: "rotation",
       secret: name,
       trigger: "event" as const,
-      expectedVersion: set.properties.version as string,
+      expectedVersion: version,
     };
     await expect(crashing.engine.rotate(request)).rejects.toBeInstanceOf(SimulatedCrash);
     const pending = await stack.kv.getSecret(pendingRecordName(name));
@@ -138,13 +122,22 @@ describe("steps are data: resuming runs the remaining steps", () => {
     } finally {
       graph.acceptTokens = true;
     }
-    expect(graph.accepts(entra.appId, (await stack.kv.getSecret(name)).value as string)).toBe(true);
+    expect(graph.accepts(appId, (await stack.kv.getSecret(name)).value as string)).toBe(true);
   });
 });
 
-async function entraSecret(prefix: string): Promise<{ name: string; version: string; appId: string }> {
+/**
+ * An Entra application's client secret in the vault (grace 0). `older`: its rotation is a day old and the app
+ * also holds an older secret of ours, which the next apply retires.
+ */
+async function entraSecret(
+  prefix: string,
+  older = false,
+): Promise<{ name: string; version: string; appId: string }> {
   const entra = graph.addApplication(unique(`${prefix}-app`));
-  const seed = graph.addPassword(entra, "akv-rotator arranged");
+  const id = older ? unique("arranged") : undefined;
+  const seed = graph.addPassword(entra, id ? `akv-rotator ${id}` : "akv-rotator arranged");
+  if (older) graph.addPassword(entra, "akv-rotator older");
   const name = unique(prefix);
   const set = await stack.kv.setSecret(name, seed.secretText, {
     tags: {
@@ -152,6 +145,7 @@ async function entraSecret(prefix: string): Promise<{ name: string; version: str
       RotatorType: "entra-app-secret",
       CredentialId: entra.appId,
       GracePeriodDays: "0",
+      ...(id ? { RotationId: id, RotatedAt: new Date(Date.now() - 86_400_000).toISOString() } : {}),
     },
   });
   return { name, version: set.properties.version as string, appId: entra.appId };
@@ -170,12 +164,7 @@ describe("exactly once: lost answers of provider calls that make a credential", 
     });
     arm.faults.inject({ operation: "regenerateKey", mode: "drop-response" });
     const before = arm.requests.length;
-    const outcome = await app.engine.rotate({
-      vault: "rotation",
-      secret: name,
-      trigger: "event",
-      expectedVersion: set.properties.version as string,
-    });
+    const outcome = await rotateEvent(name, set.properties.version as string);
     expect(outcome.status, JSON.stringify(outcome)).toBe("rotated");
     const regenerations = arm.requests.slice(before).filter((r) => r.path.endsWith("/regenerateKey"));
     expect(regenerations).toHaveLength(1);
@@ -186,12 +175,7 @@ describe("exactly once: lost answers of provider calls that make a credential", 
   it("an addPassword whose answer is lost leaves exactly one client secret of the rotation, the one committed", async () => {
     const { name, version, appId } = await entraSecret("entra-lost");
     graph.faults.inject({ operation: "addPassword", mode: "drop-response" });
-    const outcome = await app.engine.rotate({
-      vault: "rotation",
-      secret: name,
-      trigger: "event",
-      expectedVersion: version,
-    });
+    const outcome = await rotateEvent(name, version);
     expect(outcome.status, JSON.stringify(outcome)).toBe("rotated");
     expect(credentialsOf(appId).filter((n) => n === `akv-rotator ${outcome.rotationId}`)).toHaveLength(1);
     expect(graph.accepts(appId, (await stack.kv.getSecret(name)).value as string)).toBe(true);
@@ -202,12 +186,7 @@ describe("exactly once: lost answers of provider calls that make a credential", 
     graph.acceptTokens = false;
     let outcome;
     try {
-      outcome = await app.engine.rotate({
-        vault: "rotation",
-        secret: name,
-        trigger: "event",
-        expectedVersion: version,
-      });
+      outcome = await rotateEvent(name, version);
     } finally {
       graph.acceptTokens = true;
     }
@@ -244,37 +223,12 @@ describe("bounded: deadlines on calls and runs", () => {
     });
     const short = await stack.app({ env: { ...targetsEnv, RUN_TIMEOUT_SECONDS: "2" } });
     arm.faults.inject({ operation: "listKeys", mode: "hang" });
-    const outcome = await short.engine.rotate({
-      vault: "rotation",
-      secret: name,
-      trigger: "event",
-      expectedVersion: set.properties.version as string,
-    });
+    const outcome = await rotateEvent(name, set.properties.version as string, short);
     arm.faults.clear();
     expect(outcome).toMatchObject({ status: "failed", error: { code: "RunTimedOut", retryable: true } });
     expect(await versions(name)).toHaveLength(1);
   });
 });
-
-/** An Entra secret whose active rotation is a day old (grace 0), plus an older secret of ours that apply retires. */
-async function entraWithOldSecret(prefix: string): Promise<{ name: string; version: string; appId: string }> {
-  const entra = graph.addApplication(unique(`${prefix}-app`));
-  const id = unique("arranged");
-  const seed = graph.addPassword(entra, `akv-rotator ${id}`);
-  graph.addPassword(entra, "akv-rotator older");
-  const name = unique(prefix);
-  const set = await stack.kv.setSecret(name, seed.secretText, {
-    tags: {
-      ProviderAddress: `applications/${entra.id}`,
-      RotatorType: "entra-app-secret",
-      CredentialId: entra.appId,
-      GracePeriodDays: "0",
-      RotationId: id,
-      RotatedAt: new Date(Date.now() - 86_400_000).toISOString(),
-    },
-  });
-  return { name, version: set.properties.version as string, appId: entra.appId };
-}
 
 /** Outcome, versions, ids, and the credentials the provider still holds after a run (and a resume, if needed). */
 async function rotateThroughFault(
@@ -324,7 +278,7 @@ describe("lost answers and hangs of every provider write: one version, one id, n
   });
 
   it.each(["drop-response", "hang"] as const)("Graph removePassword: %s", async (mode) => {
-    const { name, version, appId } = await entraWithOldSecret(`remove-${mode}`);
+    const { name, version, appId } = await entraSecret(`remove-${mode}`, true);
     graph.faults.inject({ operation: "removePassword", mode });
     const { rotationId } = await rotateThroughFault(name, version);
     expect(credentialsOf(appId), "the older secret is retired, once").not.toContain("akv-rotator older");
