@@ -7,8 +7,6 @@ import { RotationError } from "../errors.js";
  * renew in time is treated as lost: `assertHeld` throws before every write, so a slow run never writes
  * after another run has taken over.
  */
-const DEFAULT_CALL_MS = 30_000;
-
 export class BlobLease {
   private timer: NodeJS.Timeout | undefined;
   private validUntil: number;
@@ -17,7 +15,6 @@ export class BlobLease {
   constructor(
     private readonly client: BlobLeaseClient,
     private readonly seconds: number,
-    private readonly callMs = DEFAULT_CALL_MS,
   ) {
     this.validUntil = Date.now() + seconds * 1000;
     this.timer = setInterval(() => void this.renewNow(), Math.max(1000, (seconds * 1000) / 3));
@@ -37,7 +34,7 @@ export class BlobLease {
 
   async release(): Promise<void> {
     this.stopRenewing();
-    await this.client.releaseLease({ abortSignal: AbortSignal.timeout(this.callMs) }).catch(() => undefined);
+    await this.client.releaseLease().catch(() => undefined);
   }
 
   /** Stops renewing without releasing: what a dying process leaves behind (the lease then expires). */
@@ -48,7 +45,7 @@ export class BlobLease {
   /** Renews the lease now (the timer does this every third of its duration). */
   async renewNow(): Promise<void> {
     try {
-      await this.client.renewLease({ abortSignal: AbortSignal.timeout(this.callMs) });
+      await this.client.renewLease();
       this.validUntil = Date.now() + this.seconds * 1000;
     } catch {
       this.lost = true;
@@ -63,14 +60,9 @@ export class BlobLease {
 }
 
 export class LeaseManager {
-  /**
-   * `callMs` bounds each lease call, with the storage SDK's own retries (CALL_TIMEOUT_SECONDS): the SDK's
-   * `tryTimeoutInMs` is only the server-side `timeout` parameter, so a hung call would otherwise never end.
-   */
   constructor(
     private readonly container: ContainerClient,
     private readonly seconds: number,
-    private readonly callMs = DEFAULT_CALL_MS,
   ) {}
 
   static blobName(vaultName: string, secretName: string): string {
@@ -80,7 +72,7 @@ export class LeaseManager {
   async tryAcquire(vaultName: string, secretName: string): Promise<BlobLease | undefined> {
     const blob = this.container.getBlockBlobClient(LeaseManager.blobName(vaultName, secretName));
     try {
-      await blob.upload("", 0, { conditions: { ifNoneMatch: "*" }, abortSignal: this.deadline() });
+      await blob.upload("", 0, { conditions: { ifNoneMatch: "*" } });
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;
       // 409: exists (possibly leased); 412: exists. Either way the blob is there to lease.
@@ -88,16 +80,12 @@ export class LeaseManager {
     }
     const leaseClient = blob.getBlobLeaseClient();
     try {
-      await leaseClient.acquireLease(this.seconds, { abortSignal: this.deadline() });
+      await leaseClient.acquireLease(this.seconds);
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 409) return undefined;
       throw leaseError(error);
     }
-    return new BlobLease(leaseClient, this.seconds, this.callMs);
-  }
-
-  private deadline(): AbortSignal {
-    return AbortSignal.timeout(this.callMs);
+    return new BlobLease(leaseClient, this.seconds);
   }
 }
 

@@ -87,7 +87,7 @@ export async function createRotatorApp(config: AppConfig, options: CreateOptions
   const engine = new RotationEngine({
     openRotations,
     vaults,
-    leases: new LeaseManager(container, config.leaseSeconds, config.callTimeoutSeconds * 1000),
+    leases: new LeaseManager(container, config.leaseSeconds),
     audit,
     credential,
     azure: {
