@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { coldStart } from "./coldStart.js";
+import { crashWindowRow } from "./crashWindow.js";
 import { rotationOverhead } from "./rotationOverhead.js";
 import { rotationThroughput } from "./rotationThroughput.js";
 import { sweepScale } from "./sweepScale.js";
@@ -91,6 +92,11 @@ async function main(): Promise<void> {
     ratio: t.achieved / t.allowed,
     goal: "≥ 0.9 with no failures",
   });
+
+  console.log(
+    "bench: single-credential window after a crash between apply and commit (about a minute a crash)...",
+  );
+  rows.push(await crashWindowRow(2));
 
   rows.push(...(await (await import("./scheduledRotationCost.js")).scheduledRotationCost(100_000, 100)));
   const loadAfter = os.loadavg()[0] ?? 0;

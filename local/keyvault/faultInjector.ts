@@ -27,8 +27,12 @@ export class FaultInjector {
     this.faults.push({ ...spec, remaining: spec.count ?? 1 });
   }
 
-  clear(): void {
-    this.faults = [];
+  /** Drops every fault, or only those for one secret (tests that share an emulator). */
+  clear(secretName?: string): void {
+    this.faults =
+      secretName === undefined
+        ? []
+        : this.faults.filter((f) => f.secretName?.toLowerCase() !== secretName.toLowerCase());
   }
 
   get pending(): FaultSpec[] {

@@ -138,7 +138,13 @@ export class RotationEngine {
     const deadline = new AbortController();
     const runSeconds = this.deps.settings.runTimeoutSeconds ?? 180;
     const timer = setTimeout(() => deadline.abort(), runSeconds * 1000);
-    const run: RunState = { ...info, gateway, signal: deadline.signal };
+    const run: RunState = {
+      ...info,
+      gateway,
+      signal: deadline.signal,
+      // Points inside a step are crash seams only, not steps: no span of their own.
+      mark: async (point) => this.deps.checkpoint?.(point, request),
+    };
     let outcome: RotationOutcome;
     let settled = true;
     try {
@@ -187,8 +193,10 @@ export class RotationEngine {
       if (step.writes) lease.assertHeld();
       const skip = await beforeDeadline(run.signal, runSeconds, step.run(run, this.stepDeps));
       if (skip) return this.skip(run, skip.skip, skip.detail);
-      if (step.recorded?.(run) && run.pending)
+      if (step.recorded?.(run) && run.pending) {
+        await run.mark(`${step.name}:done`);
         run.pending = await run.gateway.recordStep(run.request.secret, run.pending, step.name);
+      }
     }
     return need(run.outcome, "the outcome");
   }

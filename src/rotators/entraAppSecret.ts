@@ -83,9 +83,20 @@ async function removeSecrets(
 ): Promise<void> {
   for (const p of (app ?? (await readApplication(target, graph))).passwordCredentials ?? []) {
     if (!p.displayName?.startsWith(OURS) || !which(p)) continue;
-    await graph.call("POST", `${target.path}/removePassword`, `removing a client secret of ${target.path}`, {
-      keyId: p.keyId,
-    });
+    try {
+      await graph.call(
+        "POST",
+        `${target.path}/removePassword`,
+        `removing a client secret of ${target.path}`,
+        {
+          keyId: p.keyId,
+        },
+      );
+    } catch (error) {
+      // A retry after a lost answer finds the secret gone (Graph: 400 "No password credential found"): done.
+      const after = await readApplication(target, graph);
+      if ((after.passwordCredentials ?? []).some((q) => q.keyId === p.keyId)) throw error;
+    }
   }
 }
 

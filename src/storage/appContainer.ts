@@ -1,30 +1,57 @@
 import type { TokenCredential } from "@azure/core-auth";
-import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
+import {
+  BlobServiceClient,
+  ContainerClient,
+  newPipeline,
+  type RequestPolicyFactory,
+} from "@azure/storage-blob";
 import type { AppConfig } from "../config.js";
 import { DependencyError } from "../errors.js";
 import { sdkClientOptions } from "../vault/clientOptions.js";
+
+/** Without CALL_TIMEOUT_SECONDS: the default of config.ts. */
+const DEFAULT_CALL_SECONDS = 30;
 
 /**
  * The app's own blob container (in `AzureWebJobsStorage`): leases, the audit outbox and reports. Created
  * on first use.
  */
 export async function openAppContainer(
-  config: Pick<AppConfig, "container" | "tlsCa"> & { storage: NonNullable<AppConfig["storage"]> },
+  config: Pick<AppConfig, "container" | "tlsCa"> &
+    Partial<Pick<AppConfig, "callTimeoutSeconds">> & { storage: NonNullable<AppConfig["storage"]> },
   credential: TokenCredential,
 ): Promise<ContainerClient> {
-  // Storage has its own per-attempt deadline (retryOptions.tryTimeoutInMs), not the policy the others get.
+  // The storage SDK adds `additionalPolicies` twice (its pipeline and core-client's): they go in as a factory.
   const { additionalPolicies: _deadline, ...options } = sdkClientOptions(config);
   const service =
     config.storage.kind === "connectionString"
       ? BlobServiceClient.fromConnectionString(config.storage.connectionString, options)
       : new BlobServiceClient(config.storage.blobServiceUri, credential, options);
-  const container = service.getContainerClient(config.container);
+  const pipeline = newPipeline(service.credential, options);
+  pipeline.factories.push(attemptDeadline((config.callTimeoutSeconds ?? DEFAULT_CALL_SECONDS) * 1000));
+  const container = new ContainerClient(service.getContainerClient(config.container).url, pipeline);
   try {
     await container.createIfNotExists();
   } catch (error) {
     throw storageError(error, config.container);
   }
   return container;
+}
+
+/**
+ * A deadline on every attempt (CALL_TIMEOUT_SECONDS): the storage SDK's `tryTimeoutInMs` is only the server-side
+ * `timeout` parameter, so without this a hung storage call never ends. The HTTP client aborts an attempt that
+ * takes longer than `request.timeout`.
+ */
+function attemptDeadline(ms: number): RequestPolicyFactory {
+  return {
+    create: (next) => ({
+      sendRequest: (request) => {
+        request.timeout = ms;
+        return next.sendRequest(request);
+      },
+    }),
+  };
 }
 
 /** What the storage SDK's failure says, as a DependencyError: status and code only (its message may carry URLs). */

@@ -1,4 +1,5 @@
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { forwardTo } from "../../local/azurite/blobFaultProxy.js";
 import { listenOnLoopback, type ListeningServer } from "../../local/net/loopbackServer.js";
 
 /**
@@ -29,27 +30,13 @@ export class LeaseHoldingProxy {
 
   private forward(req: IncomingMessage, res: ServerResponse): void {
     const action = req.headers["x-ms-lease-action"];
-    const send = (): void => {
-      const upstream = httpRequest(
-        {
-          host: this.target.hostname,
-          port: this.target.port,
-          method: req.method,
-          path: req.url,
-          headers: req.headers,
-        },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-          if (action === "release") {
-            this.released = true;
-            for (const go of this.held.splice(0)) go();
-          }
-        },
-      );
-      upstream.on("error", () => res.destroy());
-      req.pipe(upstream);
-    };
+    const send = (): void =>
+      forwardTo(this.target, req, res, () => {
+        if (action === "release") {
+          this.released = true;
+          for (const go of this.held.splice(0)) go();
+        }
+      });
     if (action === "acquire" && (this.acquired += 1) > 1 && !this.released) this.held.push(send);
     else send();
   }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArmEmulator } from "../../local/arm/armEmulator.js";
+import { BlobFaultProxy } from "../../local/azurite/blobFaultProxy.js";
 import type { GraphEmulator } from "../../local/graph/graphEmulator.js";
 import { SimulatedCrash } from "../../src/errors.js";
 import { LeaseManager } from "../../src/rotation/blobLease.js";
@@ -7,6 +8,7 @@ import type { RotatorApp } from "../../src/rotation/createEngine.js";
 import { pendingRecordName } from "../../src/vault/pendingRecord.js";
 import { startArm } from "../helpers/armFixture.js";
 import { graphEnv, startGraph } from "../helpers/graphFixture.js";
+import { throughProxy } from "../helpers/leaseHoldingProxy.js";
 import { startRotationStack, type RotationStack } from "../helpers/rotationStack.js";
 
 let stack: RotationStack;
@@ -50,16 +52,20 @@ async function breakLease(secret: string): Promise<void> {
     .catch(() => undefined);
 }
 
+/** The rotation an event for `version` asks for, by the shared app unless another is given. */
+function rotateEvent(
+  name: string,
+  version: string,
+  by: RotatorApp = app,
+): ReturnType<RotatorApp["engine"]["rotate"]> {
+  return by.engine.rotate({ vault: "rotation", secret: name, trigger: "event", expectedVersion: version });
+}
+
 describe("exactly once: lost answers of Key Vault writes", () => {
   it("a commit whose answer is lost makes exactly one new version and one SecretRotated id", async () => {
     const { name, version } = await randomSecret("lost-commit");
     stack.vault.emulator.faults.inject({ operation: "setSecret", secretName: name, mode: "drop-response" });
-    const outcome = await app.engine.rotate({
-      vault: "rotation",
-      secret: name,
-      trigger: "event",
-      expectedVersion: version,
-    });
+    const outcome = await rotateEvent(name, version);
     expect(outcome.status).toBe("rotated");
     expect(await versions(name)).toHaveLength(2);
     const latest = await stack.kv.getSecret(name);
@@ -74,12 +80,7 @@ describe("exactly once: lost answers of Key Vault writes", () => {
       secretName: pendingRecordName(name),
       mode: "drop-response",
     });
-    const outcome = await app.engine.rotate({
-      vault: "rotation",
-      secret: name,
-      trigger: "event",
-      expectedVersion: version,
-    });
+    const outcome = await rotateEvent(name, version);
     expect(outcome.status).toBe("rotated");
     expect(await versions(pendingRecordName(name))).toHaveLength(1);
     expect(await versions(name)).toHaveLength(2);
@@ -88,12 +89,7 @@ describe("exactly once: lost answers of Key Vault writes", () => {
   it("a commit that failed without landing is written again, once", async () => {
     const { name, version } = await randomSecret("failed-commit");
     stack.vault.emulator.faults.inject({ operation: "setSecret", secretName: name, status: 503 });
-    const outcome = await app.engine.rotate({
-      vault: "rotation",
-      secret: name,
-      trigger: "event",
-      expectedVersion: version,
-    });
+    const outcome = await rotateEvent(name, version);
     expect(outcome.status).toBe("rotated");
     expect(await versions(name)).toHaveLength(2);
   });
@@ -101,17 +97,7 @@ describe("exactly once: lost answers of Key Vault writes", () => {
 
 describe("steps are data: resuming runs the remaining steps", () => {
   it("a rotation resumed after its recorded verify commits without verifying again", async () => {
-    const entra = graph.addApplication(unique("resume-app"));
-    const seed = graph.addPassword(entra, "akv-rotator arranged");
-    const name = unique("entra-resume");
-    const set = await stack.kv.setSecret(name, seed.secretText, {
-      tags: {
-        ProviderAddress: `applications/${entra.id}`,
-        RotatorType: "entra-app-secret",
-        CredentialId: entra.appId,
-        GracePeriodDays: "0",
-      },
-    });
+    const { name, version, appId } = await entraSecret("entra-resume");
     const crashing = await stack.app({
       env: targetsEnv,
       checkpoint: (step) => {
@@ -122,7 +108,7 @@ describe("steps are data: resuming runs the remaining steps", () => {
       vault: "rotation",
       secret: name,
       trigger: "event" as const,
-      expectedVersion: set.properties.version as string,
+      expectedVersion: version,
     };
     await expect(crashing.engine.rotate(request)).rejects.toBeInstanceOf(SimulatedCrash);
     const pending = await stack.kv.getSecret(pendingRecordName(name));
@@ -136,13 +122,22 @@ describe("steps are data: resuming runs the remaining steps", () => {
     } finally {
       graph.acceptTokens = true;
     }
-    expect(graph.accepts(entra.appId, (await stack.kv.getSecret(name)).value as string)).toBe(true);
+    expect(graph.accepts(appId, (await stack.kv.getSecret(name)).value as string)).toBe(true);
   });
 });
 
-async function entraSecret(prefix: string): Promise<{ name: string; version: string; appId: string }> {
+/**
+ * An Entra application's client secret in the vault (grace 0). `older`: its rotation is a day old and the app
+ * also holds an older secret of ours, which the next apply retires.
+ */
+async function entraSecret(
+  prefix: string,
+  older = false,
+): Promise<{ name: string; version: string; appId: string }> {
   const entra = graph.addApplication(unique(`${prefix}-app`));
-  const seed = graph.addPassword(entra, "akv-rotator arranged");
+  const id = older ? unique("arranged") : undefined;
+  const seed = graph.addPassword(entra, id ? `akv-rotator ${id}` : "akv-rotator arranged");
+  if (older) graph.addPassword(entra, "akv-rotator older");
   const name = unique(prefix);
   const set = await stack.kv.setSecret(name, seed.secretText, {
     tags: {
@@ -150,6 +145,7 @@ async function entraSecret(prefix: string): Promise<{ name: string; version: str
       RotatorType: "entra-app-secret",
       CredentialId: entra.appId,
       GracePeriodDays: "0",
+      ...(id ? { RotationId: id, RotatedAt: new Date(Date.now() - 86_400_000).toISOString() } : {}),
     },
   });
   return { name, version: set.properties.version as string, appId: entra.appId };
@@ -168,12 +164,7 @@ describe("exactly once: lost answers of provider calls that make a credential", 
     });
     arm.faults.inject({ operation: "regenerateKey", mode: "drop-response" });
     const before = arm.requests.length;
-    const outcome = await app.engine.rotate({
-      vault: "rotation",
-      secret: name,
-      trigger: "event",
-      expectedVersion: set.properties.version as string,
-    });
+    const outcome = await rotateEvent(name, set.properties.version as string);
     expect(outcome.status, JSON.stringify(outcome)).toBe("rotated");
     const regenerations = arm.requests.slice(before).filter((r) => r.path.endsWith("/regenerateKey"));
     expect(regenerations).toHaveLength(1);
@@ -184,12 +175,7 @@ describe("exactly once: lost answers of provider calls that make a credential", 
   it("an addPassword whose answer is lost leaves exactly one client secret of the rotation, the one committed", async () => {
     const { name, version, appId } = await entraSecret("entra-lost");
     graph.faults.inject({ operation: "addPassword", mode: "drop-response" });
-    const outcome = await app.engine.rotate({
-      vault: "rotation",
-      secret: name,
-      trigger: "event",
-      expectedVersion: version,
-    });
+    const outcome = await rotateEvent(name, version);
     expect(outcome.status, JSON.stringify(outcome)).toBe("rotated");
     expect(credentialsOf(appId).filter((n) => n === `akv-rotator ${outcome.rotationId}`)).toHaveLength(1);
     expect(graph.accepts(appId, (await stack.kv.getSecret(name)).value as string)).toBe(true);
@@ -200,12 +186,7 @@ describe("exactly once: lost answers of provider calls that make a credential", 
     graph.acceptTokens = false;
     let outcome;
     try {
-      outcome = await app.engine.rotate({
-        vault: "rotation",
-        secret: name,
-        trigger: "event",
-        expectedVersion: version,
-      });
+      outcome = await rotateEvent(name, version);
     } finally {
       graph.acceptTokens = true;
     }
@@ -242,14 +223,110 @@ describe("bounded: deadlines on calls and runs", () => {
     });
     const short = await stack.app({ env: { ...targetsEnv, RUN_TIMEOUT_SECONDS: "2" } });
     arm.faults.inject({ operation: "listKeys", mode: "hang" });
-    const outcome = await short.engine.rotate({
-      vault: "rotation",
-      secret: name,
-      trigger: "event",
-      expectedVersion: set.properties.version as string,
-    });
+    const outcome = await rotateEvent(name, set.properties.version as string, short);
     arm.faults.clear();
     expect(outcome).toMatchObject({ status: "failed", error: { code: "RunTimedOut", retryable: true } });
     expect(await versions(name)).toHaveLength(1);
+  });
+});
+
+/** Outcome, versions, ids, and the credentials the provider still holds after a run (and a resume, if needed). */
+async function rotateThroughFault(
+  name: string,
+  version: string,
+  env: Record<string, string> = {},
+): Promise<{ first: Awaited<ReturnType<RotatorApp["engine"]["rotate"]>>; rotationId: string }> {
+  const request = { vault: "rotation", secret: name, trigger: "event" as const, expectedVersion: version };
+  const faulty = await stack.app({ env: { ...targetsEnv, CALL_TIMEOUT_SECONDS: "1", ...env } });
+  const first = await faulty.engine.rotate(request);
+  arm.faults.clear();
+  graph.faults.clear();
+  if (first.status !== "rotated") {
+    expect(first, JSON.stringify(first)).toMatchObject({ status: "failed", error: { retryable: true } });
+    // A timed-out call may still land: the lease is left to expire, and the next run waits for it.
+    await breakLease(name);
+    const next = await app.engine.rotate(request);
+    expect(next.status, JSON.stringify(next)).toBe("rotated");
+  }
+  const latest = await stack.kv.getSecret(name);
+  expect(await versions(name)).toHaveLength(2);
+  const rotationId = latest.properties.tags?.RotationId as string;
+  // One event id (delivery is at least once: a run that failed after keeping it may deliver it, and the resume).
+  expect(new Set(rotatedIds(name))).toEqual(new Set([rotationId]));
+  return { first, rotationId };
+}
+
+describe("lost answers and hangs of every provider write: one version, one id, no orphan, bounded", () => {
+  it.each(["drop-response", "hang"] as const)("ARM regenerateKey: %s", async (mode) => {
+    const account = arm.addStorageAccount(unique(`regen${mode}`).replace(/-/g, ""));
+    const name = unique(`storage-${mode}`);
+    const set = await stack.kv.setSecret(name, account.keys.key1 as string, {
+      tags: { ProviderAddress: account.id, CredentialId: "key1" },
+    });
+    arm.faults.inject({ operation: "regenerateKey", mode });
+    await rotateThroughFault(name, set.properties.version as string);
+    expect((await stack.kv.getSecret(name)).value).toBe(account.keys.key2);
+  });
+
+  it.each(["drop-response", "hang"] as const)("Graph addPassword: %s", async (mode) => {
+    const { name, version, appId } = await entraSecret(`add-${mode}`);
+    graph.faults.inject({ operation: "addPassword", mode });
+    const { rotationId } = await rotateThroughFault(name, version);
+    const ours = credentialsOf(appId).filter((n) => n !== "akv-rotator arranged");
+    expect(ours, "no orphaned client secret").toEqual([`akv-rotator ${rotationId}`]);
+    expect(graph.accepts(appId, (await stack.kv.getSecret(name)).value as string)).toBe(true);
+  });
+
+  it.each(["drop-response", "hang"] as const)("Graph removePassword: %s", async (mode) => {
+    const { name, version, appId } = await entraSecret(`remove-${mode}`, true);
+    graph.faults.inject({ operation: "removePassword", mode });
+    const { rotationId } = await rotateThroughFault(name, version);
+    expect(credentialsOf(appId), "the older secret is retired, once").not.toContain("akv-rotator older");
+    expect(credentialsOf(appId)).toContain(`akv-rotator ${rotationId}`);
+    expect(graph.accepts(appId, (await stack.kv.getSecret(name)).value as string)).toBe(true);
+  });
+});
+
+describe("lost answers and hangs of blob lease writes", () => {
+  let proxy: BlobFaultProxy;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    proxy = await new BlobFaultProxy(new URL(stack.azurite.blobEndpoint)).start();
+    env = { AzureWebJobsStorage: throughProxy(stack.azurite.connectionString, proxy.url) };
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+
+  it.each([
+    ["acquireLease", "drop-response"],
+    ["acquireLease", "hang"],
+    ["releaseLease", "drop-response"],
+    ["releaseLease", "hang"],
+  ] as const)("%s: %s", async (operation, mode) => {
+    const { name, version } = await randomSecret(`lease-${mode}`);
+    proxy.faults.inject({ operation, name, mode });
+    const { first } = await rotateThroughFault(name, version, env);
+    proxy.faults.clear();
+    // A release is best effort after the commit (a lost or hung one only leaves the lease to run out).
+    if (operation === "releaseLease") expect(first.status).toBe("rotated");
+    // A hung acquire ends within the storage SDK's tries of CALL_TIMEOUT_SECONDS each, as a retryable failure.
+    if (operation === "acquireLease" && mode === "hang")
+      expect(first).toMatchObject({ status: "failed", error: { code: "LeaseUnavailable", retryable: true } });
+  });
+});
+
+describe("lost answers and hangs of the pending record's writes", () => {
+  it.each([
+    ["setSecret", "hang"],
+    ["updateSecret", "drop-response"],
+    ["updateSecret", "hang"],
+  ] as const)("%s of the pending record: %s", async (operation, mode) => {
+    const { name, version } = await randomSecret(`pending-${operation}-${mode}`);
+    stack.vault.emulator.faults.inject({ operation, secretName: pendingRecordName(name), mode });
+    await rotateThroughFault(name, version);
+    stack.vault.emulator.faults.clear(pendingRecordName(name));
+    for await (const record of stack.kv.listPropertiesOfSecretVersions(pendingRecordName(name)))
+      expect(record.enabled, "the pending record is closed").toBe(false);
   });
 });

@@ -11,6 +11,8 @@ export interface ArrangedSecret {
   /** Does the target accept this stored value (the whole value, JSON or bare) for this credential? */
   accepts(storedValue: string, credentialId: string): Promise<boolean>;
   dual: boolean;
+  /** Credentials the provider issued for rotations (the rotation ids in their names), where it issues them. */
+  issued?(): Promise<string[]>;
 }
 
 export interface Scenario {
@@ -212,7 +214,8 @@ export function entraScenario(graph: GraphEmulator): Scenario {
           ProviderAddress: `applications/${app.id}`,
           RotatorType: "entra-app-secret",
           CredentialId: app.appId,
-          GracePeriodDays: "0",
+          // A grace period keeps the arranged secret: only the orphan rule may remove a crashed run's secret.
+          GracePeriodDays: "7",
           RotationId: `arranged-${id}`,
           RotatedAt: new Date(Date.now() - 86_400_000).toISOString(),
         },
@@ -222,6 +225,11 @@ export function entraScenario(graph: GraphEmulator): Scenario {
         secret: set.name,
         version: set.properties.version as string,
         accepts: async (value) => graph.accepts(app.appId, value),
+        issued: async () =>
+          app.passwordCredentials
+            .map((p) => p.displayName ?? "")
+            .filter((n) => n.startsWith("akv-rotator ") && n !== `akv-rotator arranged-${id}`)
+            .map((n) => n.slice("akv-rotator ".length)),
         // Consumers hold the latest version: its secret must keep working throughout.
         dual: true,
       };

@@ -17,7 +17,9 @@ export async function revertTarget(
   const plan = need(run.plan, "the plan");
   if (plan.strategy !== "single" || !plan.rotator.revert) return false;
   try {
+    await run.mark("revert");
     await plan.rotator.revert(plan.target, change, rotatorContext(run, deps));
+    await run.mark("revert:done");
     return true;
   } catch (error) {
     if (error instanceof SimulatedCrash) throw error;

@@ -87,6 +87,8 @@ export interface RunState {
   started: number;
   /** Ends with the run's deadline: rotators pass it on to their calls. */
   signal: AbortSignal;
+  /** The crash seam inside a step (`<step>:<point>`), after one of its writes landed and before the next. */
+  mark: (point: string) => Promise<void>;
   rotator?: string;
   /** A rotation is staged and will be resumed by the next run. */
   pendingKept: boolean;

@@ -28,6 +28,7 @@ export const verify: Step = {
       if (plan.rotator.issue) {
         // Removed from the provider before the record closes: no credential outlives a failed rotation.
         await plan.rotator.retire?.(plan.target, change, rotatorContext(run, deps));
+        await run.mark("verify:retired");
         await run.gateway.disablePending(pending);
         run.pendingKept = false;
         await deps.openRotations?.closed(run.request.vault, run.request.secret);
