@@ -1,6 +1,8 @@
 import type { HttpResponseInit } from "@azure/functions";
+import { BlobServiceClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { rotateSecret } from "../../functions/rotateSecret.js";
+import { LeaseManager } from "../../src/rotation/blobLease.js";
 import { invocation, rotateRequest, useSettings } from "../helpers/functionsHarness.js";
 import { LeaseHoldingProxy, throughProxy } from "../helpers/leaseHoldingProxy.js";
 import { startRotationStack, type RotationStack } from "../helpers/rotationStack.js";
@@ -28,6 +30,13 @@ async function call(name: string): Promise<string> {
 
 it("20 concurrent forced requests of one secret rotate it once; those that waited for the lease are already-rotated", async () => {
   await stack.kv.setSecret("together", "CANARY-together-1", { tags: { RotatorType: "random" } });
+  // The secret's lease blob exists, as after its first rotation: the proxy then holds every acquisition but the
+  // first (on a first rotation the blob is made after a 404, and the proxy would hold that run's own retry).
+  const container = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient(
+    stack.env.AKV_ROTATOR_CONTAINER ?? "akv-rotator",
+  );
+  await container.createIfNotExists();
+  await container.getBlockBlobClient(LeaseManager.blobName("coalesce", "together")).upload("", 0);
   const statuses = await Promise.all(Array.from({ length: 20 }, () => call("together")));
   expect(statuses.filter((s) => s === "rotated")).toHaveLength(1);
   expect(statuses.filter((s) => s !== "rotated" && s !== "409" && s !== "skipped:already-rotated")).toEqual(
