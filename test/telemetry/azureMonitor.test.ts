@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shutdownAzureMonitor } from "@azure/monitor-opentelemetry";
 import { loadConfig } from "../../src/config.js";
 import { createRotatorApp } from "../../src/rotation/createEngine.js";
+import { ROTATION_STEPS } from "../../src/rotation/rotationEngine.js";
 import { startAzureMonitor } from "../../src/telemetry/azureMonitor.js";
 import { telemetryLogger } from "../../src/telemetry/telemetryLogger.js";
 import { sdkClientOptions } from "../../src/vault/clientOptions.js";
@@ -83,24 +84,7 @@ describe("telemetry through Azure Monitor", () => {
     const operation = rotated?.tags?.["ai.operation.id"];
     const inRotation = all.filter((e) => e.tags?.["ai.operation.id"] === operation);
     const stepNames = inRotation.map((e) => String(data(e).name)).filter((n) => n.startsWith("rotation."));
-    expect(stepNames.sort()).toEqual(
-      [
-        "lease",
-        "read",
-        "plan",
-        "preflight",
-        "issue",
-        "stage",
-        "apply",
-        "verify",
-        "commit",
-        "audit-keep",
-        "close-pending",
-        "audit-deliver",
-      ]
-        .map((s) => `rotation.${s}`)
-        .sort(),
-    );
+    expect(stepNames.sort()).toEqual(ROTATION_STEPS.map((s) => `rotation.${s}`).sort());
     // Azure SDK calls (Key Vault, blob lease, Event Grid) and their HTTP requests, in the rotation's trace.
     const dependencies = inRotation.filter((e) => baseType(e) === "RemoteDependencyData");
     expect(dependencies.some((e) => String(data(e).name).startsWith("SecretClient."))).toBe(true);
