@@ -3,13 +3,11 @@ import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 const WRITE_METHODS = new Set(["PUT", "PATCH", "POST", "DELETE"]);
 
 /**
- * Paces a vault's writes once Key Vault has throttled them: the rate the vault accepted over its throttling
- * window before the 429 (Key Vault counts per vault per 10 s: "Azure Key Vault service limits", Microsoft
- * Learn), a little less, then one more percent for each second without one (additive increase,
+ * Paces a vault's writes once Key Vault has throttled them: the rate the vault accepted in the second
+ * before its 429, a little less, then one more percent for each second without one (additive increase,
  * multiplicative decrease, on the rate rather than on concurrency). Writes are spaced evenly at that rate, so
  * a sweep runs just inside the limit instead of bursting into it and sitting out whole-second Retry-Afters.
- * Measured over the whole window: a burst that filled the window in two seconds is not a rate the vault
- * sustains. Unpaced until the first 429: a single rotation never waits.
+ * Unpaced until the first 429: a single rotation never waits.
  */
 export class WritePacer {
   private rate: number | undefined;
@@ -17,10 +15,7 @@ export class WritePacer {
   private readonly accepted: number[] = [];
   private lastThrottle = Number.NEGATIVE_INFINITY;
 
-  constructor(
-    private readonly now: () => number = () => performance.now(),
-    private readonly windowMs = 10_000,
-  ) {}
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   /** The current pace in writes per second, or undefined when unpaced. */
   get writesPerSecond(): number | undefined {
@@ -45,17 +40,15 @@ export class WritePacer {
   accepted201(): void {
     const now = this.now();
     this.accepted.push(now);
-    while (this.accepted.length > 0 && (this.accepted[0] as number) < now - this.windowMs)
-      this.accepted.shift();
+    while (this.accepted.length > 0 && (this.accepted[0] as number) < now - 1000) this.accepted.shift();
   }
 
   throttled(): void {
     const now = this.now();
     // One congestion episode per second: the writes in flight together come back 429 together.
     if (now - this.lastThrottle < 1000) return;
-    while (this.accepted.length > 0 && (this.accepted[0] as number) < now - this.windowMs)
-      this.accepted.shift();
-    const observed = Math.max(1, (this.accepted.length * 1000) / this.windowMs);
+    while (this.accepted.length > 0 && (this.accepted[0] as number) < now - 1000) this.accepted.shift();
+    const observed = Math.max(1, this.accepted.length);
     const current = this.rate === undefined ? observed : Math.min(observed, this.effective(now));
     this.rate = Math.max(1, current * 0.9);
     this.lastThrottle = now;
