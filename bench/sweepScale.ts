@@ -25,7 +25,14 @@ export interface ScaleResult {
   /** List requests (pages) one sweep makes. */
   pages: number;
   /** The same sweep with the emulator limiting all transactions: its rate against the limit's. */
-  limited?: { transactionsPerSecond: number; limitPerSecond: number; ms: number; throttled: number };
+  limited?: {
+    transactionsPerSecond: number;
+    limitPer10s: number;
+    ms: number;
+    /** The least time the limit permits for `pages` requests: a full window for each `limitPer10s` after the first. */
+    minMs: number;
+    throttled: number;
+  };
 }
 
 interface Measured {
@@ -112,32 +119,40 @@ async function measure(fn: () => Promise<void>): Promise<Measured> {
   return { ms, peakMb: (peak - base) / 2 ** 20, retainedMb };
 }
 
-/** Sets the emulator's throttling through its admin API (local/keyvault/README.md). */
-async function throttle(url: string, ca: string, limits: object): Promise<{ throttledCount?: number }> {
+/** Calls the emulator's admin API (local/keyvault/README.md): throttling, and its count of throttled requests. */
+async function admin(
+  url: string,
+  ca: string,
+  method: string,
+  route: string,
+  body?: object,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const req = request(
-      `${url}/_emulator/throttle`,
-      { method: "PUT", ca, headers: { "content-type": "application/json" } },
+      `${url}/_emulator${route}`,
+      { method, ca, headers: { "content-type": "application/json" } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve(JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as { throttledCount?: number }),
-        );
+        res.on("end", () => resolve(JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as unknown));
       },
     );
     req.on("error", reject);
-    req.end(JSON.stringify(limits));
+    req.end(body ? JSON.stringify(body) : undefined);
   });
+}
+
+async function throttledSoFar(url: string, ca: string): Promise<number> {
+  return ((await admin(url, ca, "GET", "")) as { throttled?: number }).throttled ?? 0;
 }
 
 /**
  * The sweep as the timer runs it (classify, JSON and HTML reports streamed to the blob store) against a listing
  * of the same vault with the same read-ahead (the gateway's page reader, four pages ahead), alternated, best
  * of five each; the emulator in its own process. Then one sweep with the emulator limiting all transactions
- * (`limitPerSecond` per 1 s window), against the rate that limit allows.
+ * (`limitPer10s` per 10 s window), against the least time that limit permits for the same requests.
  */
-export async function sweepScale(count: number, limitPerSecond?: number): Promise<ScaleResult> {
+export async function sweepScale(count: number, limitPer10s?: number): Promise<ScaleResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "bench-sweep-"));
   await writeState(dir, count);
   const [emulator, azurite] = await Promise.all([startEmulator(dir), startAzurite()]);
@@ -205,15 +220,22 @@ export async function sweepScale(count: number, limitPerSecond?: number): Promis
     const list = best(lists);
     const sweep = best(sweeps);
     let limited: ScaleResult["limited"];
-    if (limitPerSecond) {
-      await throttle(emulator.url, emulator.ca, { allTransactions: limitPerSecond, windowMs: 1000 });
-      const before = throttleSignal.count;
+    if (limitPer10s) {
+      // Key Vault's 10 s window, with its whole-second Retry-After: a shorter window would make the
+      // Retry-After's rounding as long as the window itself.
+      await admin(emulator.url, emulator.ca, "PUT", "/throttle", {
+        allTransactions: limitPer10s,
+        windowMs: 10_000,
+      });
+      const before = await throttledSoFar(emulator.url, emulator.ca);
       const m = await sweepOnce();
+      const after = await throttledSoFar(emulator.url, emulator.ca);
       limited = {
         ms: m.ms,
         transactionsPerSecond: pages / (m.ms / 1000),
-        limitPerSecond,
-        throttled: throttleSignal.count - before,
+        limitPer10s,
+        minMs: Math.floor((pages - 1) / limitPer10s) * 10_000,
+        throttled: after - before,
       };
     }
     return {

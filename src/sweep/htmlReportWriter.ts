@@ -1,7 +1,8 @@
 import type { Writable } from "node:stream";
 import type { ReportHeader, ReportRow, ReportSummary, ReportWriter } from "./complianceReport.js";
 import { REPORT_PAGE_HEAD, REPORT_PAGE_SCRIPT } from "./reportPage.js";
-import { scriptSafeJson, StreamSink } from "./streamSink.js";
+import { rowJson } from "./rowJson.js";
+import { scriptSafe, scriptSafeJson, StreamSink } from "./streamSink.js";
 
 /** The report as one self-contained HTML page (summary, expiry timeline chart, filterable table), streamed. */
 export class HtmlReportWriter implements ReportWriter {
@@ -20,7 +21,7 @@ export class HtmlReportWriter implements ReportWriter {
   }
 
   row(row: ReportRow): void {
-    this.sink.push(`${this.first ? "" : ",\n"}${scriptSafeJson(row)}`);
+    this.sink.push(`${this.first ? "" : ",\n"}${scriptSafe(rowJson(row))}`);
     this.first = false;
   }
 

@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
 import type { ReportHeader, ReportRow, ReportSummary, ReportWriter } from "./complianceReport.js";
+import { rowJson } from "./rowJson.js";
 import { StreamSink } from "./streamSink.js";
 
 /** The report as JSON, streamed: `{...header, "secrets": [rows...], "summary": {...}}`. */
@@ -17,7 +18,7 @@ export class JsonReportWriter implements ReportWriter {
   }
 
   row(row: ReportRow): void {
-    this.sink.push(`${this.first ? "\n" : ",\n"}${JSON.stringify(row)}`);
+    this.sink.push(`${this.first ? "\n" : ",\n"}${rowJson(row)}`);
     this.first = false;
   }
 

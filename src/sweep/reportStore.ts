@@ -27,7 +27,7 @@ export function reportUploads(container: ContainerClient, generatedAt: Date): Re
   for (const [name, kind] of targets) {
     const stream = new PassThrough();
     uploads.push(
-      container.getBlockBlobClient(name).uploadStream(stream, 4 * 1024 * 1024, 2, {
+      container.getBlockBlobClient(name).uploadStream(stream, 1024 * 1024, 2, {
         blobHTTPHeaders: {
           blobContentType: kind === "json" ? "application/json" : "text/html; charset=utf-8",
         },

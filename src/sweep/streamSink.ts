@@ -41,8 +41,16 @@ export class StreamSink {
 
 /** JSON for inside a `<script>` element: no `</script>`, no line separators that end JS strings. */
 export function scriptSafeJson(value: unknown): string {
-  return JSON.stringify(value)
+  return scriptSafe(JSON.stringify(value));
+}
+
+/** JSON text made safe for inside a `<script>` element (see `scriptSafeJson`); untouched when nothing needs it. */
+export function scriptSafe(json: string): string {
+  if (!UNSAFE_IN_SCRIPT.test(json)) return json;
+  return json
     .replace(/</g, "\\u003c")
     .replace(/\u2028/g, "\\u2028")
     .replace(/\u2029/g, "\\u2029");
 }
+
+const UNSAFE_IN_SCRIPT = /[<\u2028\u2029]/;
