@@ -44,14 +44,15 @@ export function demoTargets(arm: ArmEmulator, graph: GraphEmulator): DemoTargets
 
 /**
  * What the demo allows secrets of its vault to be bound to (AKV_ROTATOR_ALLOWED_TARGETS), as an operator
- * would: its PostgreSQL server, its storage, Cosmos DB and Redis resources and its Entra application, nothing else.
+ * would: its PostgreSQL server, the resource group of its storage, Cosmos DB and Redis resources, and its Entra
+ * application, nothing else.
  */
 export function demoAllowedTargets(postgres: RunningPostgres, targets: DemoTargets): string {
   return [
     `demo=${postgres.host}:${postgres.port}`,
-    `demo=${targets.storage.id}`,
-    `demo=${targets.cosmos.id}`,
-    `demo=${targets.redis.id}`,
+    // The resource group of its storage, Cosmos DB and Redis resources (where the ARM emulator's admin
+    // endpoint adds more); other resource groups stay refused.
+    `demo=${targets.storage.id.slice(0, targets.storage.id.indexOf("/providers/"))}`,
     `demo=applications/${targets.app.id}`,
   ].join(",");
 }

@@ -11,7 +11,9 @@ describe("loadFunctions", () => {
     expect(found.map((f) => f.name)).toEqual([
       "complianceReport",
       "complianceSweep",
+      "resumeRotations",
       "rotateSecret",
+      "scheduledRotations",
       "secretNearExpiry",
     ]);
     expect(warn.mock.calls.flat().join("\n")).not.toMatch(/test mode/);
