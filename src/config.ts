@@ -45,6 +45,10 @@ export interface AppConfig {
   graphEndpoint: string;
   /** Microsoft Entra ID's token endpoint host, where a new client secret proves itself. */
   authorityHost: string;
+  /** The subscription the short forms of a secret's `Consumers` tags resolve in. */
+  consumerSubscriptionId?: string;
+  /** How long a rotation waits for its consumers to show the new version. */
+  consumerWaitSeconds: number;
 }
 
 /** Every setting akv-rotator reads, with its default. The README's settings table mirrors this. */
@@ -78,6 +82,8 @@ export const SETTINGS = {
     "Microsoft Entra ID host where new client secrets prove themselves (https://login.microsoftonline.com)",
   APPLICATIONINSIGHTS_CONNECTION_STRING:
     "Application Insights: traces, metrics and logs through OpenTelemetry (optional)",
+  CONSUMER_SUBSCRIPTION_ID: "subscription the short forms of the Consumers tags resolve in (optional)",
+  CONSUMER_WAIT_SECONDS: "how long a rotation waits for its consumers to show the new version, 0-300 (60)",
 } as const;
 
 const DNS_VAULT = /^([a-z0-9-]{3,24})\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net|microsoftazure\.de)$/i;
@@ -294,6 +300,14 @@ export function loadConfig(
     credential,
     problems,
   );
+  const consumerSubscriptionId = env.CONSUMER_SUBSCRIPTION_ID?.trim() || undefined;
+  if (
+    consumerSubscriptionId &&
+    !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(consumerSubscriptionId)
+  )
+    problems.push(
+      `CONSUMER_SUBSCRIPTION_ID must be a subscription id (a GUID), got '${consumerSubscriptionId.slice(0, 40)}'`,
+    );
   const config: AppConfig = {
     vaults,
     ...(storage ? { storage } : {}),
@@ -315,6 +329,8 @@ export function loadConfig(
     armEndpoint,
     graphEndpoint,
     authorityHost,
+    ...(consumerSubscriptionId ? { consumerSubscriptionId } : {}),
+    consumerWaitSeconds: wholeNumber(env, "CONSUMER_WAIT_SECONDS", 60, 0, 300, problems),
   };
   if (problems.length > 0) throw new ConfigurationError(problems);
   return config;

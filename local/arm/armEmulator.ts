@@ -3,6 +3,7 @@ import { readJsonBody, sendJson } from "../net/jsonHttp.js";
 import { RecordEmulator } from "../net/httpsEmulator.js";
 import { readBearerToken } from "../keyvault/bearerToken.js";
 import { keysView, regeneration } from "./armKeys.js";
+import { referencesView, resolveReferences, type SecretResolver, type SiteResource } from "./armSites.js";
 import { LongRunningOperations, OPERATION_PATH } from "./longRunningOperations.js";
 import {
   armView,
@@ -24,6 +25,8 @@ export interface ArmEmulatorOptions {
   dataDir?: string;
   /** Whether an identity may perform an ARM action (`Microsoft.Sql/servers/write`) on a resource; all when absent. */
   authorize?: (identity: string, action: string, resourceId: string) => boolean;
+  /** How sites' Key Vault references resolve (the Key Vault emulator); unresolved (`SecretNotFound`) when absent. */
+  resolveSecret?: SecretResolver;
 }
 
 const ARM_AUDIENCES = [
@@ -31,7 +34,17 @@ const ARM_AUDIENCES = [
   "https://management.azure.com/",
   "https://management.core.windows.net/",
 ];
-const ARM_FAULT_OPERATIONS = ["regenerateKey", "listKeys", "updateServer", "getResource"] as const;
+const ARM_FAULT_OPERATIONS = [
+  "regenerateKey",
+  "listKeys",
+  "updateServer",
+  "getResource",
+  "refreshReferences",
+  "listReferences",
+  "restartSite",
+] as const;
+const SITE_PATH =
+  /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Web\/sites\/([^/]+))\/(config\/configreferences\/appsettings|config\/configreferences\/appsettings\/refresh|restart)$/i;
 const RESOURCE_PATH =
   /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/([^/]+\/[^/]+)\/([^/]+)(?:\/(listKeys|regenerateKey))?$/i;
 
@@ -158,11 +171,48 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
     });
   }
 
-  /** Fault operations: `regenerateKey`, `listKeys`, `updateServer` (the SQL admin password), `getResource`. */
+  /**
+   * An App Service or Functions app whose app settings may be Key Vault references, resolved now and kept
+   * until the references are refreshed or the site restarts (armSites.ts).
+   */
+  addSite(s: {
+    subscriptionId?: string;
+    resourceGroup?: string;
+    name: string;
+    appSettings: Record<string, string>;
+  }): SiteResource {
+    const site: SiteResource = {
+      kind: "site",
+      id: this.id(
+        "site",
+        s.subscriptionId ?? "00000000-0000-0000-0000-000000000000",
+        s.resourceGroup ?? "local",
+        s.name,
+      ),
+      name: s.name,
+      location: "westeurope",
+      appSettings: { ...s.appSettings },
+      references: {},
+    };
+    resolveReferences(site, this.options.resolveSecret);
+    return this.add(site);
+  }
+
+  /**
+   * Fault operations: `regenerateKey`, `listKeys`, `updateServer` (the SQL admin password), `getResource`,
+   * `refreshReferences`, `listReferences`, `restartSite` (sites).
+   */
   protected override operationOf(
     method: string,
     path: string,
   ): { operation: string; name?: string } | undefined {
+    const site = SITE_PATH.exec(path);
+    if (site) {
+      const sub = (site[3] as string).toLowerCase();
+      const operation =
+        sub === "restart" ? "restartSite" : sub.endsWith("refresh") ? "refreshReferences" : "listReferences";
+      return { operation, name: site[2] as string };
+    }
     const match = RESOURCE_PATH.exec(path);
     if (!match) return undefined;
     const [, , , , name, action] = match;
@@ -212,6 +262,16 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
 
     const op = OPERATION_PATH.exec(url.pathname);
     if (op) return this.operations.answer(res, op[1] as string, op[2] as string);
+
+    const site = SITE_PATH.exec(url.pathname);
+    if (site)
+      return this.siteAction(
+        res,
+        method,
+        site[1] as string,
+        (site[3] as string).toLowerCase(),
+        claims.identity,
+      );
 
     const match = RESOURCE_PATH.exec(url.pathname);
     if (!match)
@@ -271,6 +331,43 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
     if (action === "listKeys" && method === "POST") return sendJson(res, 200, keysView(resource));
     if (action === "regenerateKey" && method === "POST")
       return this.regenerate(res, resource, body, apiVersion);
+    return sendJson(res, 405, {
+      error: { code: "MethodNotAllowed", message: `${method} is not supported here` },
+    });
+  }
+
+  /** `config/configreferences/appsettings` (GET), `…/refresh` (POST), `restart` (POST) of a site. */
+  private siteAction(
+    res: ServerResponse,
+    method: string,
+    id: string,
+    action: string,
+    identity: string,
+  ): void {
+    const site = this.resources.get(id.toLowerCase());
+    if (!site || site.kind !== "site")
+      return sendJson(res, 404, {
+        error: {
+          code: "ResourceNotFound",
+          message: `The Resource 'Microsoft.Web/sites/${id.split("/").pop() ?? ""}' was not found.`,
+        },
+      });
+    const list = action === "config/configreferences/appsettings";
+    const armAction = list ? "Microsoft.Web/sites/config/list/action" : "Microsoft.Web/sites/restart/action";
+    if (this.options.authorize && !this.options.authorize(identity, armAction, site.id))
+      return sendJson(res, 403, {
+        error: {
+          code: "AuthorizationFailed",
+          message: `The client '${identity}' with object id '${identity}' does not have authorization to perform action '${armAction}' over scope '${site.id}' or the scope is invalid.`,
+        },
+      });
+    if (list && method === "GET") return sendJson(res, 200, referencesView(site));
+    if (!list && method === "POST") {
+      resolveReferences(site, this.options.resolveSecret);
+      this.changed();
+      res.writeHead(200).end();
+      return;
+    }
     return sendJson(res, 405, {
       error: { code: "MethodNotAllowed", message: `${method} is not supported here` },
     });

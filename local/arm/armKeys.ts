@@ -16,6 +16,7 @@ export function keysView(resource: ArmResource): unknown {
     case "redis":
       return { ...resource.keys };
     case "sql":
+    case "site":
       return {};
   }
 }
@@ -58,5 +59,7 @@ export function regeneration(
     }
     case "sql":
       return { error: "SQL servers have no keys to regenerate" };
+    case "site":
+      return { error: "sites have no keys to regenerate" };
   }
 }

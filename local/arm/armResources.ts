@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { SiteResource } from "./armSites.js";
 
 /** The management-plane state the ARM emulator keeps, by resource kind. Keys are made like the services'. */
 export interface SqlServerResource {
@@ -43,13 +44,14 @@ export interface RedisCacheResource {
 }
 
 export type ArmResource =
-  SqlServerResource | StorageAccountResource | CosmosAccountResource | RedisCacheResource;
+  SqlServerResource | StorageAccountResource | CosmosAccountResource | RedisCacheResource | SiteResource;
 
 export const RESOURCE_TYPES = {
   sql: "Microsoft.Sql/servers",
   storage: "Microsoft.Storage/storageAccounts",
   cosmos: "Microsoft.DocumentDB/databaseAccounts",
   redis: "Microsoft.Cache/redis",
+  site: "Microsoft.Web/sites",
 } as const;
 
 /** A new access key: 64 random bytes base64 (storage, Cosmos) or 32 (Redis), as the services hand out. */
@@ -102,6 +104,12 @@ export function armView(resource: ArmResource): Record<string, unknown> {
           hostName: `${resource.name}.redis.cache.windows.net`,
           sslPort: 6380,
         },
+      };
+    case "site":
+      return {
+        ...base,
+        kind: "app",
+        properties: { state: "Running", defaultHostName: `${resource.name}.azurewebsites.net` },
       };
   }
 }

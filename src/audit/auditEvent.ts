@@ -61,6 +61,7 @@ export function auditEventFor(outcome: RotationOutcome, now: Date = new Date()):
       previousVersion: outcome.previousVersion,
       newVersion: outcome.newVersion,
       expiresOn: outcome.expiresOn,
+      ...(outcome.consumers ? { consumers: outcome.consumers } : {}),
     });
   } else if (outcome.status === "failed") {
     type = AUDIT_EVENT_TYPES.failed;

@@ -13,6 +13,7 @@ import { WritePacer, writePacingPolicy } from "../vault/writePacer.js";
 import { ConfigurationError } from "../errors.js";
 import { VaultGateway } from "../vault/vaultGateway.js";
 import { LeaseManager } from "./blobLease.js";
+import { ConsumerLedger } from "./consumerLedger.js";
 import { OpenRotations } from "./openRotations.js";
 import { RotationEngine, type EngineDeps } from "./rotationEngine.js";
 
@@ -67,6 +68,11 @@ export interface CreateOptions {
   /** The app's identity when the caller has made it already (one credential, one token cache). */
   credential?: TokenCredential;
   now?: () => Date;
+  /**
+   * ARM scopes the consumers a secret names must lie in (subscriptions, resource groups, resources). The
+   * lead wires this to AKV_ROTATOR_ALLOWED_TARGETS (issue 12); until then none: consumers are refused.
+   */
+  consumerScopes?: readonly string[];
 }
 
 /** Builds the engine and what it needs from validated settings: the one composition root of src/. */
@@ -100,6 +106,7 @@ export async function createRotatorApp(config: AppConfig, options: CreateOptions
     settings: config,
     ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
     ...(options.now ? { now: options.now } : {}),
+    consumers: { ledger: new ConsumerLedger(container), allowedScopes: options.consumerScopes ?? [] },
   });
   return { config, engine, audit, vaults, container, credential, throttle, openRotations };
 }

@@ -1,3 +1,5 @@
+import type { ConsumerReport } from "../consumers/consumer.js";
+
 /** What a rotation ended with, as data: the functions map it to their trigger's answer. */
 export type RotationTrigger = "event" | "http" | "sweep" | "cli";
 
@@ -21,6 +23,8 @@ export interface RotatedOutcome extends OutcomeBase {
   credentialId: string;
   /** True when this run finished a rotation an earlier run had started. */
   resumed: boolean;
+  /** Per consumer the secret names: told, confirmed, or not confirmed and why. */
+  consumers?: ConsumerReport[];
 }
 
 export interface SkippedOutcome extends OutcomeBase {

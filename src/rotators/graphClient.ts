@@ -1,61 +1,10 @@
-import {
-  bearerTokenAuthenticationPolicy,
-  createDefaultHttpClient,
-  createPipelineFromOptions,
-  createPipelineRequest,
-  type HttpClient,
-  type Pipeline,
-  type PipelineResponse,
-} from "@azure/core-rest-pipeline";
+import { bearerTokenAuthenticationPolicy, type Pipeline } from "@azure/core-rest-pipeline";
 import { RotationError } from "../errors.js";
-import { withoutRetries, type SdkClientOptions } from "../vault/clientOptions.js";
+import { withoutRetries } from "../vault/clientOptions.js";
+import { errorCodeOf, json, pipelineOf, send } from "./restPipeline.js";
 import type { RotatorContext } from "./rotator.js";
 
-/** Made on the first Graph call, not when the app starts. */
-let http: HttpClient | undefined;
 const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
-
-/**
- * One request through a pipeline made from the app's client options (retries, TLS, user agent); a failure
- * to reach the service is a retryable TargetUnreachable naming what was being done.
- */
-async function send(
-  pipeline: Pipeline,
-  init: { url: string; method: "GET" | "POST"; body?: string; contentType?: string },
-  what: string,
-): Promise<PipelineResponse> {
-  const request = createPipelineRequest({
-    url: init.url,
-    method: init.method,
-    ...(init.body !== undefined ? { body: init.body } : {}),
-  });
-  if (init.contentType) request.headers.set("content-type", init.contentType);
-  try {
-    http ??= createDefaultHttpClient();
-    return await pipeline.sendRequest(http, request);
-  } catch (error) {
-    throw new RotationError("TargetUnreachable", `${what}: ${(error as Error).message}`, true, {
-      cause: error,
-    });
-  }
-}
-
-/** A pipeline from the app's client options, with their per-attempt policies (the deadline). */
-function pipelineOf(options: SdkClientOptions): Pipeline {
-  const pipeline = createPipelineFromOptions(options);
-  for (const { policy, position } of options.additionalPolicies ?? [])
-    pipeline.addPolicy(policy, position === "perRetry" ? { afterPhase: "Retry" } : {});
-  return pipeline;
-}
-
-/** The response body as JSON, or undefined when it is empty or not JSON. */
-function json<T>(response: PipelineResponse): T | undefined {
-  try {
-    return JSON.parse(response.bodyAsText ?? "") as T;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * A minimal Microsoft Graph client on the Azure SDK's own HTTP pipeline (retries, TLS options, user agent,
@@ -92,16 +41,7 @@ export class GraphClient {
     const detail = error
       ? `${error.code ?? `HTTP ${response.status}`}: ${error.message ?? ""}`
       : `HTTP ${response.status}`;
-    const code =
-      response.status === 401
-        ? "TargetAuthenticationFailed"
-        : response.status === 403
-          ? "TargetPermissionDenied"
-          : response.status === 404
-            ? "TargetNotFound"
-            : response.status === 429 || response.status >= 500
-              ? "TargetUnreachable"
-              : "TargetRejected";
+    const code = errorCodeOf(response.status);
     throw new RotationError(code, `${what}: ${detail}`, code === "TargetUnreachable");
   }
 }

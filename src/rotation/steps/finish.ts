@@ -20,6 +20,7 @@ export const auditKeep: Step = {
       expiresOn: committed.expiresOn.toISOString(),
       credentialId: committed.credentialId,
       resumed: run.resumedAfter !== undefined,
+      ...(run.consumerReports?.length ? { consumers: run.consumerReports } : {}),
       durationMs: deps.now().getTime() - run.started,
     };
     run.outcome = outcome;

@@ -1,6 +1,8 @@
 import type { TokenCredential } from "@azure/core-auth";
 import type { AuditEvent } from "../../audit/auditEvent.js";
 import type { AuditTrail } from "../../audit/auditTrail.js";
+import type { Consumer, ConsumerReport } from "../../consumers/consumer.js";
+import type { ConsumerLedger } from "../consumerLedger.js";
 import type { OpenRotations } from "../openRotations.js";
 import type { Logger } from "../../logging/logger.js";
 import type { CredentialChange, RotatorContext } from "../../rotators/rotator.js";
@@ -53,6 +55,17 @@ export interface EngineSettings {
   runTimeoutSeconds?: number;
   /** PROPAGATION_WAIT_SECONDS (0 when absent). */
   propagationWaitSeconds?: number;
+  /** CONSUMER_SUBSCRIPTION_ID: where the short forms of the Consumers tags resolve. */
+  consumerSubscriptionId?: string;
+  /** CONSUMER_WAIT_SECONDS (0 when absent). */
+  consumerWaitSeconds?: number;
+}
+
+/** What telling consumers needs: who is remembered, and which ARM scopes the app may touch. */
+export interface ConsumerDeps {
+  ledger: ConsumerLedger;
+  /** ARM scopes consumers must lie in (the lead wires this to AKV_ROTATOR_ALLOWED_TARGETS); empty refuses all. */
+  allowedScopes: readonly string[];
 }
 
 /** What the steps use besides the run itself. */
@@ -65,6 +78,8 @@ export interface StepDeps {
   now: () => Date;
   /** The index of rotations under way, for the resume timer; absent: not kept. */
   openRotations?: OpenRotations;
+  /** Consumers: absent, a secret that names any is refused (fail closed). */
+  consumers?: ConsumerDeps;
 }
 
 /** The version a rotation wrote (or found written, when it resumed after the commit). */
@@ -97,6 +112,10 @@ export interface RunState {
   /** The credential a fresh run generated or was issued, before it is staged. */
   newCredential?: string;
   committed?: Committed;
+  /** The consumers the secret names, authorized; empty when it names none. */
+  consumers?: Consumer[];
+  /** What each consumer was told and seen using, after the commit. */
+  consumerReports?: ConsumerReport[];
   outcome?: RotatedOutcome;
   event?: AuditEvent;
   /** This run delivered its own audit event: no outbox sweep needed afterwards. */

@@ -1,12 +1,15 @@
 import { apply } from "./apply.js";
 import { commit } from "./commit.js";
+import { catchUpConsumers } from "./catchUpConsumers.js";
 import { auditDeliver, auditKeep, closePending } from "./finish.js";
 import { issue } from "./issue.js";
+import { planConsumers } from "./planConsumers.js";
 import { planStep } from "./planStep.js";
 import { preflight } from "./preflight.js";
 import { readCurrent } from "./readCurrent.js";
 import type { Step } from "./runState.js";
 import { stage } from "./stage.js";
+import { tellConsumers } from "./tellConsumers.js";
 import { verify } from "./verify.js";
 
 /**
@@ -14,17 +17,22 @@ import { verify } from "./verify.js";
  * one its pending record recorded, and those marked `always`.
  *
  * Seams: binding authorization (issue 12) goes right after `plan`, as a Step with `always: true` so a resumed
- * run is authorized again; telling consumers (issue 15) goes right after `commit`.
+ * run is authorized again. Consumers (issue 15): `catch-up-consumers` first (a later run tells those an
+ * earlier rotation could not), `plan-consumers` after `plan` (parsed and authorized before anything
+ * changes), `tell-consumers` right after `commit`.
  */
 export const ROTATION_SEQUENCE: readonly Step[] = [
+  catchUpConsumers,
   readCurrent,
   planStep,
+  planConsumers,
   preflight,
   issue,
   stage,
   apply,
   verify,
   commit,
+  tellConsumers,
   auditKeep,
   closePending,
   auditDeliver,

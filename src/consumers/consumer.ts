@@ -1,0 +1,36 @@
+/**
+ * The kinds of consumer akv-rotator tells about a new version: apps that cache what they read from Key Vault.
+ * Each kind has a short form in the `Consumers` tags (consumerTags.ts) that resolves to one ARM resource ID.
+ */
+export const CONSUMER_KINDS = {
+  /** App Service and Functions apps: their Key Vault references (app settings). */
+  site: { resourceType: "Microsoft.Web/sites", segments: ["resource group", "app"] },
+} as const;
+
+export type ConsumerKind = keyof typeof CONSUMER_KINDS;
+
+/** One consumer a secret names. */
+export interface Consumer {
+  kind: ConsumerKind;
+  /** The short form as the tag wrote it (`site:rg/app`): how reports name it. */
+  label: string;
+  /** The full ARM resource ID it resolves to. */
+  id: string;
+}
+
+/** What a rotation knows about one consumer after telling it. */
+export type ConsumerState = "confirmed" | "told" | "stale";
+
+export interface ConsumerReport {
+  consumer: string;
+  kind: ConsumerKind;
+  /** The version the consumer was told about. */
+  version: string;
+  /**
+   * `confirmed`: the platform shows the consumer resolved `version`; `told`: told, but not (yet) seen using
+   * it within the wait; `stale`: it could not be told (a later run tells it again).
+   */
+  state: ConsumerState;
+  /** Why it is not confirmed; never a secret value. */
+  detail?: string;
+}

@@ -1,0 +1,8 @@
+import { appServiceConsumer } from "./appServiceConsumer.js";
+import type { ConsumerKind } from "./consumer.js";
+import type { ConsumerHandler } from "./consumerHandler.js";
+
+/** The handler of each consumer kind. */
+export const CONSUMER_HANDLERS: Readonly<Record<ConsumerKind, ConsumerHandler>> = {
+  site: appServiceConsumer,
+};

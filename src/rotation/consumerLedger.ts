@@ -1,0 +1,55 @@
+import type { ContainerClient } from "@azure/storage-blob";
+import { z } from "zod";
+import type { ConsumerReport } from "../consumers/consumer.js";
+
+const ledgerSchema = z.object({
+  version: z.string(),
+  reports: z.array(
+    z.object({
+      consumer: z.string(),
+      kind: z.enum(["site"]),
+      version: z.string(),
+      state: z.enum(["confirmed", "told", "stale"]),
+      detail: z.string().optional(),
+    }),
+  ),
+});
+
+export type LedgerEntry = z.infer<typeof ledgerSchema>;
+
+/**
+ * What each consumer of a secret was last told and seen using: one small JSON blob
+ * `consumers/<vault>/<secret>` in the app's container. A later run reads it to tell again those that could
+ * not be told (and only those), and the compliance report shows it. Holds names and versions, never a value.
+ */
+export class ConsumerLedger {
+  constructor(private readonly container: ContainerClient) {}
+
+  static blobName(vault: string, secret: string): string {
+    return `consumers/${vault.toLowerCase()}/${secret.toLowerCase()}`;
+  }
+
+  async read(vault: string, secret: string): Promise<LedgerEntry | undefined> {
+    try {
+      const body = await this.container
+        .getBlobClient(ConsumerLedger.blobName(vault, secret))
+        .downloadToBuffer();
+      const parsed = ledgerSchema.safeParse(JSON.parse(body.toString("utf8")));
+      return parsed.success ? parsed.data : undefined;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async write(
+    vault: string,
+    secret: string,
+    entry: { version: string; reports: ConsumerReport[] },
+  ): Promise<void> {
+    const text = JSON.stringify(entry);
+    await this.container
+      .getBlockBlobClient(ConsumerLedger.blobName(vault, secret))
+      .upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: "application/json" } });
+  }
+}

@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ArmEmulator } from "../../local/arm/armEmulator.js";
+import type { SiteResource } from "../../local/arm/armSites.js";
+import { keyVaultResolver } from "../../local/arm/keyVaultResolver.js";
+import { SimulatedCrash } from "../../src/errors.js";
+import { LeaseManager } from "../../src/rotation/blobLease.js";
+import { ConsumerLedger } from "../../src/rotation/consumerLedger.js";
+import type { RotatorApp } from "../../src/rotation/createEngine.js";
+import type { RotationOutcome } from "../../src/rotation/rotationOutcome.js";
+import { startArm } from "../helpers/armFixture.js";
+import { startRotationStack, type RotationStack } from "../helpers/rotationStack.js";
+
+const SUB = "0f0f0f0f-1111-2222-3333-444444444444";
+const SCOPE = `/subscriptions/${SUB}/resourceGroups/apps`;
+let stack: RotationStack;
+let arm: ArmEmulator;
+let app: RotatorApp;
+let env: Record<string, string>;
+beforeAll(async () => {
+  stack = await startRotationStack();
+  arm = await startArm({ resolveSecret: keyVaultResolver([stack.vault.emulator]) });
+  env = { ARM_ENDPOINT: arm.url, CONSUMER_SUBSCRIPTION_ID: SUB, CONSUMER_WAIT_SECONDS: "10" };
+  app = await stack.app({ env, consumerScopes: [SCOPE] });
+});
+afterAll(async () => {
+  await Promise.all([stack?.stop(), arm?.stop()]);
+});
+
+let counter = 0;
+const unique = (prefix: string): string => `${prefix}-${process.pid % 1000}x${(counter += 1)}`;
+
+/** A random secret whose Consumers tag names one App Service app referencing it (unpinned, or pinned). */
+async function secretWithSite(
+  prefix: string,
+  options: { pinned?: boolean; group?: string } = {},
+): Promise<{ name: string; version: string; site: SiteResource }> {
+  const name = unique(prefix);
+  const siteName = `${name}-web`;
+  const set = await stack.kv.setSecret(name, `CANARY-${name}`, {
+    tags: { RotatorType: "random", Consumers: `site:${options.group ?? "apps"}/${siteName}` },
+  });
+  const version = set.properties.version as string;
+  const site = arm.addSite({
+    subscriptionId: SUB,
+    resourceGroup: options.group ?? "apps",
+    name: siteName,
+    appSettings: {
+      PLAIN: "not a reference",
+      API_KEY: `@Microsoft.KeyVault(VaultName=rotation;SecretName=${name}${options.pinned ? `;SecretVersion=${version}` : ""})`,
+    },
+  });
+  return { name, version, site };
+}
+
+const rotate = (a: RotatorApp, name: string, version: string): Promise<RotationOutcome> =>
+  a.engine.rotate({ vault: "rotation", secret: name, trigger: "event", expectedVersion: version });
+const refreshes = (site: SiteResource): number =>
+  arm.requests.filter(
+    (r) => r.method === "POST" && r.path === `${site.id}/config/configreferences/appsettings/refresh`,
+  ).length;
+const breakLease = (secret: string): Promise<unknown> =>
+  app.container
+    .getBlobClient(LeaseManager.blobName("rotation", secret))
+    .getBlobLeaseClient()
+    .breakLease(0)
+    .catch(() => undefined);
+async function versionCount(name: string): Promise<number> {
+  let n = 0;
+  for await (const _ of stack.kv.listPropertiesOfSecretVersions(name)) n += 1;
+  return n;
+}
+
+describe("the ARM emulator's App Service sites", () => {
+  it("keep the value a Key Vault reference resolved until the references are refreshed", async () => {
+    const { name, version, site } = await secretWithSite("cached");
+    const newer = await stack.kv.setSecret(name, "CANARY-newer");
+    expect(site.references.API_KEY).toMatchObject({ status: "Resolved", activeVersion: version });
+    expect(site.references.PLAIN).toBeUndefined();
+    expect(site.references.API_KEY?.activeVersion).not.toBe(newer.properties.version);
+  });
+});
+
+describe("tell-consumers: App Service Key Vault references", () => {
+  it("after commit, the app is refreshed and confirmed on the new version; outcome and audit event say so", async () => {
+    const { name, version, site } = await secretWithSite("told");
+    const outcome = await rotate(app, name, version);
+    expect(outcome.status, JSON.stringify(outcome)).toBe("rotated");
+    if (outcome.status !== "rotated") return;
+    expect(site.references.API_KEY?.activeVersion).toBe(outcome.newVersion);
+    expect(site.references.API_KEY?.value).toBe((await stack.kv.getSecret(name)).value);
+    const report = {
+      consumer: `site:apps/${site.name}`,
+      kind: "site",
+      version: outcome.newVersion,
+      state: "confirmed",
+    };
+    expect(outcome.consumers).toEqual([report]);
+    const event = stack.topic.events.find((e) => e.id === outcome.rotationId);
+    expect((event?.data as { consumers?: unknown }).consumers).toEqual([report]);
+    expect(refreshes(site)).toBe(1);
+  });
+
+  it("a consumer whose refresh fails does not fail the rotation: reported stale, then told once by a later run", async () => {
+    const { name, version, site } = await secretWithSite("stale");
+    arm.faults.inject({ operation: "refreshReferences", name: site.name, status: 503, count: 10 });
+    const outcome = await rotate(app, name, version);
+    arm.faults.clear();
+    expect(outcome.status, JSON.stringify(outcome)).toBe("rotated");
+    if (outcome.status !== "rotated") return;
+    expect(await versionCount(name)).toBe(2);
+    expect(outcome.consumers).toMatchObject([{ state: "stale", version: outcome.newVersion }]);
+    expect(outcome.consumers?.[0]?.detail).toContain("could not be told");
+    expect(site.references.API_KEY?.activeVersion).toBe(version);
+    const ledger = await new ConsumerLedger(app.container).read("rotation", name);
+    expect(ledger?.reports).toMatchObject([{ state: "stale" }]);
+    const before = refreshes(site);
+    // A later run (the resume timer's; it rotates nothing) tells it, exactly once.
+    const later = await app.engine.rotate({
+      vault: "rotation",
+      secret: name,
+      trigger: "sweep",
+      resumeOnly: true,
+    });
+    expect(later.status).toBe("skipped");
+    expect(refreshes(site) - before).toBe(1);
+    expect(site.references.API_KEY?.activeVersion).toBe(outcome.newVersion);
+    expect((await new ConsumerLedger(app.container).read("rotation", name))?.reports).toMatchObject([
+      { state: "confirmed", version: outcome.newVersion },
+    ]);
+    await app.engine.rotate({ vault: "rotation", secret: name, trigger: "sweep", resumeOnly: true });
+    expect(refreshes(site) - before).toBe(1);
+    expect(await versionCount(name)).toBe(2);
+  });
+
+  it("a reference pinned to the old version is told but not confirmed, and says why", async () => {
+    const quick = await stack.app({ env: { ...env, CONSUMER_WAIT_SECONDS: "1" }, consumerScopes: [SCOPE] });
+    const { name, version, site } = await secretWithSite("pinned", { pinned: true });
+    const outcome = await rotate(quick, name, version);
+    expect(outcome.status).toBe("rotated");
+    if (outcome.status !== "rotated") return;
+    expect(outcome.consumers).toMatchObject([{ state: "told" }]);
+    expect(outcome.consumers?.[0]?.detail).toContain(`pinned to version ${version}`);
+    expect(refreshes(site)).toBe(1);
+  });
+
+  it.each(["tell-consumers", "audit-keep"])(
+    "a crash before %s converges: the next run tells each consumer exactly once",
+    async (step) => {
+      const { name, version, site } = await secretWithSite(`crash-${step}`);
+      const crashing = await stack.app({
+        env,
+        consumerScopes: [SCOPE],
+        checkpoint: (at) => {
+          if (at === step) throw new SimulatedCrash(at);
+        },
+      });
+      await expect(rotate(crashing, name, version)).rejects.toBeInstanceOf(SimulatedCrash);
+      await breakLease(name);
+      const outcome = await rotate(app, name, version);
+      expect(outcome).toMatchObject({ status: "rotated", resumed: true });
+      expect(refreshes(site)).toBe(1);
+      expect(site.references.API_KEY?.activeVersion).toBe(
+        (await stack.kv.getSecret(name)).properties.version,
+      );
+      expect(await versionCount(name)).toBe(2);
+    },
+  );
+});
+
+describe("plan-consumers: consumers are bindings, checked before anything changes", () => {
+  it("a consumer outside the allowed scopes fails the rotation and changes nothing", async () => {
+    const { name, version, site } = await secretWithSite("outside", { group: "elsewhere" });
+    const before = arm.requests.length;
+    const outcome = await rotate(app, name, version);
+    expect(outcome).toMatchObject({ status: "failed", error: { code: "ConsumerNotAllowed" } });
+    expect(await versionCount(name)).toBe(1);
+    expect(arm.requests.length).toBe(before);
+    expect(refreshes(site)).toBe(0);
+  });
+
+  it("a Consumers tag that cannot be used fails as MisconfiguredSecret naming the tag, and changes nothing", async () => {
+    const name = unique("badtag");
+    const set = await stack.kv.setSecret(name, "CANARY-bad", {
+      tags: { RotatorType: "random", Consumers: "site:apps/a,ftp:apps/b" },
+    });
+    const outcome = await rotate(app, name, set.properties.version as string);
+    expect(outcome).toMatchObject({ status: "failed", error: { code: "MisconfiguredSecret" } });
+    if (outcome.status === "failed") expect(outcome.error.message).toContain("tag Consumers");
+    expect(await versionCount(name)).toBe(1);
+  });
+});
