@@ -15,8 +15,7 @@ export function keysView(resource: ArmResource): unknown {
     case "cosmos":
     case "redis":
       return { ...resource.keys };
-    case "sql":
-    case "site":
+    default:
       return {};
   }
 }
@@ -59,7 +58,7 @@ export function regeneration(
     }
     case "sql":
       return { error: "SQL servers have no keys to regenerate" };
-    case "site":
-      return { error: "sites have no keys to regenerate" };
+    default:
+      return { error: `${resource.kind} has no keys to regenerate` };
   }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { consumerView, type ConsumerResource } from "./armConsumers.js";
 import type { SiteResource } from "./armSites.js";
 
 /** The management-plane state the ARM emulator keeps, by resource kind. Keys are made like the services'. */
@@ -44,7 +45,12 @@ export interface RedisCacheResource {
 }
 
 export type ArmResource =
-  SqlServerResource | StorageAccountResource | CosmosAccountResource | RedisCacheResource | SiteResource;
+  | SqlServerResource
+  | StorageAccountResource
+  | CosmosAccountResource
+  | RedisCacheResource
+  | SiteResource
+  | ConsumerResource;
 
 export const RESOURCE_TYPES = {
   sql: "Microsoft.Sql/servers",
@@ -52,6 +58,9 @@ export const RESOURCE_TYPES = {
   cosmos: "Microsoft.DocumentDB/databaseAccounts",
   redis: "Microsoft.Cache/redis",
   site: "Microsoft.Web/sites",
+  apimNamedValue: "Microsoft.ApiManagement/service/namedValues",
+  containerApp: "Microsoft.App/containerApps",
+  appConfigKeyValue: "Microsoft.AppConfiguration/configurationStores/keyValues",
 } as const;
 
 /** A new access key: 64 random bytes base64 (storage, Cosmos) or 32 (Redis), as the services hand out. */
@@ -105,6 +114,10 @@ export function armView(resource: ArmResource): Record<string, unknown> {
           sslPort: 6380,
         },
       };
+    case "apimNamedValue":
+    case "containerApp":
+    case "appConfigKeyValue":
+      return consumerView(resource);
     case "site":
       return {
         ...base,

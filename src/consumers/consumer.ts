@@ -5,6 +5,18 @@
 export const CONSUMER_KINDS = {
   /** App Service and Functions apps: their Key Vault references (app settings). */
   site: { resourceType: "Microsoft.Web/sites", segments: ["resource group", "app"] },
+  /** An API Management service's Key Vault-backed named value. */
+  apim: {
+    resourceType: "Microsoft.ApiManagement/service/namedValues",
+    segments: ["resource group", "service", "named value"],
+  },
+  /** A Container App whose secrets reference Key Vault. */
+  containerapp: { resourceType: "Microsoft.App/containerApps", segments: ["resource group", "app"] },
+  /** An App Configuration store's sentinel key, which its clients watch to refresh. */
+  appconfig: {
+    resourceType: "Microsoft.AppConfiguration/configurationStores/keyValues",
+    segments: ["resource group", "store", "sentinel key"],
+  },
 } as const;
 
 export type ConsumerKind = keyof typeof CONSUMER_KINDS;

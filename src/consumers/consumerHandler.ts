@@ -7,10 +7,15 @@ export interface ConsumedVersion {
   vault: string;
   secret: string;
   version: string;
+  /** When the version was committed: a consumer that fetched before then has not got it. */
+  since: Date;
 }
 
 /** What the platform shows the consumer resolved: the new version, or why not. Never a secret value. */
-export type Observation = { confirmed: true } | { confirmed: false; detail: string };
+export type Observation =
+  | { confirmed: true }
+  /** `unobservable`: the platform never shows what this consumer resolved; watching longer is pointless. */
+  | { confirmed: false; detail: string; unobservable?: boolean };
 
 /** How one kind of consumer is told that a new version exists, and how we see that it uses it. */
 export interface ConsumerHandler {

@@ -1,13 +1,13 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import { z } from "zod";
-import type { ConsumerReport } from "../consumers/consumer.js";
+import { CONSUMER_KINDS, type ConsumerKind, type ConsumerReport } from "../consumers/consumer.js";
 
 const ledgerSchema = z.object({
   version: z.string(),
   reports: z.array(
     z.object({
       consumer: z.string(),
-      kind: z.enum(["site"]),
+      kind: z.enum(Object.keys(CONSUMER_KINDS) as [ConsumerKind, ...ConsumerKind[]]),
       version: z.string(),
       state: z.enum(["confirmed", "told", "stale"]),
       detail: z.string().optional(),

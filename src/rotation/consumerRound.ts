@@ -59,8 +59,11 @@ export async function tellAndConfirm(round: ConsumerRound): Promise<ConsumerRepo
     reports: [...reports.values()],
   });
   const until = Date.now() + round.waitMs;
+  const unobservable = new Set<string>();
+  const watched = (c: Consumer): boolean =>
+    reports.get(c.label)?.state === "told" && !unobservable.has(c.label);
   for (let wait = 500; ; wait = Math.min(wait * 2, 5000)) {
-    const open = consumers.filter((c) => reports.get(c.label)?.state === "told");
+    const open = consumers.filter(watched);
     for (const consumer of open) {
       const report = reports.get(consumer.label) as ConsumerReport;
       try {
@@ -68,12 +71,15 @@ export async function tellAndConfirm(round: ConsumerRound): Promise<ConsumerRepo
         if (seen.confirmed) {
           report.state = "confirmed";
           delete report.detail;
-        } else report.detail = `not confirmed: ${redactor.scrub(seen.detail)}`;
+        } else {
+          report.detail = `not confirmed: ${redactor.scrub(seen.detail)}`;
+          if (seen.unobservable) unobservable.add(consumer.label);
+        }
       } catch (error) {
         report.detail = `not confirmed: ${why(error)}`;
       }
     }
-    const waiting = consumers.some((c) => reports.get(c.label)?.state === "told");
+    const waiting = consumers.some(watched);
     if (!waiting || Date.now() + wait > until || ctx.signal?.aborted) break;
     await sleep(wait, ctx.signal);
   }

@@ -49,7 +49,9 @@ describe("Consumers tags", () => {
   it.each([
     ["Consumers", "site:rg/app\u0000", "control character"],
     ["Consumers", "site:rg/app\nsite:rg/b", "control character"],
-    ["Consumers", "web:rg/app", "kind one of site"],
+    ["Consumers", "web:rg/app", "kind one of site, apim, containerapp, appconfig"],
+    ["Consumers", "apim:rg/gw", "apim takes resource group/service/named value"],
+    ["Consumers", "__proto__:rg/gw", "kind one of"],
     ["Consumers", "rg/app", "kind:path"],
     ["Consumers", "site:rg/app/extra", "site takes resource group/app"],
     ["Consumers", "site:rg", "site takes resource group/app"],
@@ -80,6 +82,18 @@ describe("Consumers tags", () => {
     const many = Array.from({ length: 11 }, (_, i) => `site:r/a${i}`).join(",");
     const more = Array.from({ length: 10 }, (_, i) => `site:r/b${i}`).join(",");
     expect(tagError(() => parse({ Consumers: many, Consumers2: more })).tag).toBe("Consumers2");
+  });
+
+  it("resolves every kind's short form", () => {
+    expect(
+      parse({ Consumers: "apim:rg/gw/db-password,containerapp:rg/orders,appconfig:rg/store/Sentinel" }).map(
+        (c) => c.id,
+      ),
+    ).toEqual([
+      `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ApiManagement/service/gw/namedValues/db-password`,
+      `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.App/containerApps/orders`,
+      `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.AppConfiguration/configurationStores/store/keyValues/Sentinel`,
+    ]);
   });
 
   it("never throws anything but a SecretTagError, and every consumer it accepts is a site ID in the subscription", () => {

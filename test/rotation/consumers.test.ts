@@ -1,29 +1,33 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArmEmulator } from "../../local/arm/armEmulator.js";
 import type { SiteResource } from "../../local/arm/armSites.js";
-import { keyVaultResolver } from "../../local/arm/keyVaultResolver.js";
 import { SimulatedCrash } from "../../src/errors.js";
 import { LeaseManager } from "../../src/rotation/blobLease.js";
 import { ConsumerLedger } from "../../src/rotation/consumerLedger.js";
 import type { RotatorApp } from "../../src/rotation/createEngine.js";
-import type { RotationOutcome } from "../../src/rotation/rotationOutcome.js";
-import { startArm } from "../helpers/armFixture.js";
-import { startRotationStack, type RotationStack } from "../helpers/rotationStack.js";
+import {
+  CONSUMER_SCOPE,
+  CONSUMER_SUB,
+  startConsumerStack,
+  type ConsumerStack,
+} from "../helpers/consumerStack.js";
+import type { RotationStack } from "../helpers/rotationStack.js";
 
-const SUB = "0f0f0f0f-1111-2222-3333-444444444444";
-const SCOPE = `/subscriptions/${SUB}/resourceGroups/apps`;
+const SUB = CONSUMER_SUB;
+const SCOPE = CONSUMER_SCOPE;
+let consumerStack: ConsumerStack;
 let stack: RotationStack;
 let arm: ArmEmulator;
 let app: RotatorApp;
 let env: Record<string, string>;
+let rotate: ConsumerStack["rotate"];
+let versionCount: ConsumerStack["versionCount"];
 beforeAll(async () => {
-  stack = await startRotationStack();
-  arm = await startArm({ resolveSecret: keyVaultResolver([stack.vault.emulator]) });
-  env = { ARM_ENDPOINT: arm.url, CONSUMER_SUBSCRIPTION_ID: SUB, CONSUMER_WAIT_SECONDS: "10" };
-  app = await stack.app({ env, consumerScopes: [SCOPE] });
+  consumerStack = await startConsumerStack();
+  ({ stack, arm, app, env, rotate, versionCount } = consumerStack);
 });
 afterAll(async () => {
-  await Promise.all([stack?.stop(), arm?.stop()]);
+  await consumerStack?.stop();
 });
 
 let counter = 0;
@@ -52,8 +56,6 @@ async function secretWithSite(
   return { name, version, site };
 }
 
-const rotate = (a: RotatorApp, name: string, version: string): Promise<RotationOutcome> =>
-  a.engine.rotate({ vault: "rotation", secret: name, trigger: "event", expectedVersion: version });
 const refreshes = (site: SiteResource): number =>
   arm.requests.filter(
     (r) => r.method === "POST" && r.path === `${site.id}/config/configreferences/appsettings/refresh`,
@@ -64,12 +66,6 @@ const breakLease = (secret: string): Promise<unknown> =>
     .getBlobLeaseClient()
     .breakLease(0)
     .catch(() => undefined);
-async function versionCount(name: string): Promise<number> {
-  let n = 0;
-  for await (const _ of stack.kv.listPropertiesOfSecretVersions(name)) n += 1;
-  return n;
-}
-
 describe("the ARM emulator's App Service sites", () => {
   it("keep the value a Key Vault reference resolved until the references are refreshed", async () => {
     const { name, version, site } = await secretWithSite("cached");

@@ -26,7 +26,12 @@ export const catchUpConsumers: Step = {
       authorizeConsumers(consumers, deps.consumers.allowedScopes, request.secret);
       const reports = await tellAndConfirm({
         consumers,
-        target: { vault: request.vault, secret: request.secret, version: latest.version },
+        target: {
+          vault: request.vault,
+          secret: request.secret,
+          version: latest.version,
+          since: latest.createdOn ?? deps.now(),
+        },
         ctx: { credential: deps.credential, azure: deps.azure, signal: run.signal },
         ledger: deps.consumers.ledger,
         waitMs: (deps.settings.consumerWaitSeconds ?? 0) * 1000,

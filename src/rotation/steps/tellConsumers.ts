@@ -14,7 +14,14 @@ export const tellConsumers: Step = {
     const consumers = run.consumers ?? [];
     if (consumers.length === 0 || !deps.consumers) return undefined;
     const committed = need(run.committed, "the committed version");
-    const target = { vault: run.request.vault, secret: run.request.secret, version: committed.version };
+    // Resumed after the commit, the latest version read is the one committed; otherwise the commit just happened.
+    const since = (run.resumedAfter === "commit" ? run.current?.createdOn : undefined) ?? deps.now();
+    const target = {
+      vault: run.request.vault,
+      secret: run.request.secret,
+      version: committed.version,
+      since,
+    };
     try {
       run.consumerReports = await tellAndConfirm({
         consumers,
