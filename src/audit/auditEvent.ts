@@ -62,6 +62,7 @@ export function auditEventFor(outcome: RotationOutcome, now: Date = new Date()):
       newVersion: outcome.newVersion,
       expiresOn: outcome.expiresOn,
       ...(outcome.consumers ? { consumers: outcome.consumers } : {}),
+      ...(outcome.retirement ? { retirement: outcome.retirement } : {}),
     });
   } else if (outcome.status === "failed") {
     type = AUDIT_EVENT_TYPES.failed;

@@ -25,6 +25,8 @@ export interface RotatedOutcome extends OutcomeBase {
   resumed: boolean;
   /** Per consumer the secret names: told, confirmed, or not confirmed and why. */
   consumers?: ConsumerReport[];
+  /** Old credentials kept back for consumers that have not confirmed, or retired at their hard limit. */
+  retirement?: string[];
 }
 
 export interface SkippedOutcome extends OutcomeBase {

@@ -21,6 +21,7 @@ export const auditKeep: Step = {
       credentialId: committed.credentialId,
       resumed: run.resumedAfter !== undefined,
       ...(run.consumerReports?.length ? { consumers: run.consumerReports } : {}),
+      ...(run.retirement?.length ? { retirement: run.retirement } : {}),
       durationMs: deps.now().getTime() - run.started,
     };
     run.outcome = outcome;

@@ -114,6 +114,10 @@ export interface RunState {
   committed?: Committed;
   /** The consumers the secret names, authorized; empty when it names none. */
   consumers?: Consumer[];
+  /** Consumers told of the latest version (before this rotation) that have not confirmed it. */
+  unconfirmedConsumers?: string[];
+  /** What rotators reported about retiring old credentials (kept back for consumers, or at the hard limit). */
+  retirement?: string[];
   /** What each consumer was told and seen using, after the commit. */
   consumerReports?: ConsumerReport[];
   outcome?: RotatedOutcome;
