@@ -6,6 +6,8 @@ import type { ThrottleSignal } from "../vault/throttlePolicy.js";
 import type { VaultGateway } from "../vault/vaultGateway.js";
 import { recordSweep } from "../telemetry/telemetry.js";
 import { AdaptiveLimiter } from "./adaptiveLimiter.js";
+import { consumerColumns, withLedger } from "../consumers/consumerColumns.js";
+import type { ConsumerLedger } from "../rotation/consumerLedger.js";
 import {
   classifySecret,
   SECRET_STATES,
@@ -43,6 +45,8 @@ export interface SweepOptions {
   throttle?: ThrottleSignal;
   now?: () => Date;
   onProgress?: (progress: SweepProgress) => void;
+  /** What each consumer of a secret was last told and seen using; the report shows it. */
+  consumerLedger?: Pick<ConsumerLedger, "read">;
   /** Attempts per secret when Key Vault keeps throttling (default 5). */
   maxAttempts?: number;
 }
@@ -132,9 +136,18 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
     if (listed.createdOn) row.createdOn = listed.createdOn.toISOString();
     if (listed.tags.RotatedAt) row.rotatedAt = listed.tags.RotatedAt;
     if (c.dueAtIso) row.dueAt = c.dueAtIso;
+    if (listed.tags.Consumers !== undefined) Object.assign(row, consumerColumns(listed.name, listed.tags, c));
     if (!c.due || !options.rotate) {
-      write(row);
-      return undefined;
+      // Only secrets that name consumers wait for their record.
+      if (!row.consumers || !options.consumerLedger) {
+        write(row);
+        return undefined;
+      }
+      const ledger = options.consumerLedger;
+      return (async () => {
+        Object.assign(row, withLedger(row, await ledger.read(vault, listed.name).catch(() => undefined)));
+        write(row);
+      })();
     }
     if (options.dryRun || !options.engine) {
       summary.wouldRotate += 1;

@@ -5,6 +5,8 @@ import { SimulatedCrash } from "../../src/errors.js";
 import { LeaseManager } from "../../src/rotation/blobLease.js";
 import { ConsumerLedger } from "../../src/rotation/consumerLedger.js";
 import type { RotatorApp } from "../../src/rotation/createEngine.js";
+import type { ReportRow, ReportWriter } from "../../src/sweep/complianceReport.js";
+import { runSweep } from "../../src/sweep/runSweep.js";
 import {
   CONSUMER_SCOPE,
   CONSUMER_SUB,
@@ -183,5 +185,46 @@ describe("plan-consumers: consumers are bindings, checked before anything change
     expect(outcome).toMatchObject({ status: "failed", error: { code: "MisconfiguredSecret" } });
     if (outcome.status === "failed") expect(outcome.error.message).toContain("tag Consumers");
     expect(await versionCount(name)).toBe(1);
+  });
+});
+
+describe("the compliance report shows consumers", () => {
+  it("lists each consumer with the version it was told of and its state, and flags single credentials", async () => {
+    const { name, version, site } = await secretWithSite("report");
+    const outcome = await rotate(app, name, version);
+    expect(outcome.status).toBe("rotated");
+    const account = arm.addStorageAccount(unique("reportkeys").replace(/-/g, ""), SUB, "apps");
+    const dual = unique("report-dual");
+    await stack.kv.setSecret(dual, account.keys.key1, {
+      tags: { ProviderAddress: account.id, CredentialId: "key1", Consumers: `site:apps/${dual}-web` },
+    });
+    const bad = unique("report-bad");
+    await stack.kv.setSecret(bad, "CANARY-bad", { tags: { RotatorType: "random", Consumers: "ftp:x/y" } });
+    const rows: ReportRow[] = [];
+    const writer: ReportWriter = {
+      start: async () => undefined,
+      row: (row) => rows.push(row),
+      flush: async () => undefined,
+      end: async () => undefined,
+    };
+    await runSweep({
+      vaults: app.vaults,
+      settings: app.config,
+      rotate: false,
+      dryRun: false,
+      trigger: "sweep",
+      writers: [writer],
+      consumerLedger: new ConsumerLedger(app.container),
+    });
+    const row = (secret: string): ReportRow | undefined => rows.find((r) => r.secret === secret);
+    if (outcome.status !== "rotated") return;
+    expect(row(name)?.consumers).toEqual([
+      { consumer: `site:apps/${site.name}`, kind: "site", version: outcome.newVersion, state: "confirmed" },
+    ]);
+    expect(row(name)?.lockoutRisk).toContain("single credential");
+    expect(row(dual)?.consumers).toEqual([{ consumer: `site:apps/${dual}-web`, kind: "site" }]);
+    expect(row(dual)?.lockoutRisk).toBeUndefined();
+    expect(row(bad)?.consumerProblem).toContain("tag Consumers");
+    expect(JSON.stringify(rows)).not.toContain("CANARY");
   });
 });
