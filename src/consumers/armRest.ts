@@ -1,6 +1,5 @@
 import { bearerTokenAuthenticationPolicy, type Pipeline } from "@azure/core-rest-pipeline";
-import { RotationError } from "../errors.js";
-import { errorCodeOf, json, pipelineOf, send } from "../rotators/restPipeline.js";
+import { callJson, pipelineOf } from "../rotators/restPipeline.js";
 import type { RotatorContext } from "../rotators/rotator.js";
 
 /** What telling a consumer may use: the app's identity, the ARM endpoint and client options, the deadline. */
@@ -34,19 +33,6 @@ export class ArmRest {
     body?: unknown,
   ): Promise<T | undefined> {
     const url = `${this.ctx.azure.armEndpoint}${path}?api-version=${apiVersion}`;
-    const response = await send(
-      this.pipeline,
-      body !== undefined
-        ? { url, method, body: JSON.stringify(body), contentType: "application/json" }
-        : { url, method },
-      what,
-    );
-    if (response.status >= 200 && response.status < 300) return json<T>(response);
-    const error = json<{ error?: { code?: string; message?: string } }>(response)?.error;
-    const detail = error
-      ? `${error.code ?? `HTTP ${response.status}`}: ${error.message ?? ""}`
-      : `HTTP ${response.status}`;
-    const code = errorCodeOf(response.status);
-    throw new RotationError(code, `${what}: ${detail.slice(0, 300)}`, code === "TargetUnreachable");
+    return callJson<T>(this.pipeline, { url, method, ...(body !== undefined ? { body } : {}) }, what);
   }
 }

@@ -1,7 +1,7 @@
 import { bearerTokenAuthenticationPolicy, type Pipeline } from "@azure/core-rest-pipeline";
 import { RotationError } from "../errors.js";
 import { withoutRetries } from "../vault/clientOptions.js";
-import { errorCodeOf, json, pipelineOf, send } from "./restPipeline.js";
+import { callJson, json, pipelineOf, send } from "./restPipeline.js";
 import type { RotatorContext } from "./rotator.js";
 
 const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
@@ -29,20 +29,7 @@ export class GraphClient {
   /** Calls `path` under `/v1.0`; the parsed answer, or a RotationError built from Graph's error code. */
   async call<T>(method: "GET" | "POST", path: string, what: string, body?: unknown): Promise<T> {
     const url = `${this.ctx.azure.graphEndpoint}/v1.0${path}`;
-    const response = await send(
-      this.pipeline,
-      body !== undefined
-        ? { url, method, body: JSON.stringify(body), contentType: "application/json" }
-        : { url, method },
-      what,
-    );
-    if (response.status >= 200 && response.status < 300) return json<T>(response) as T;
-    const error = json<{ error?: { code?: string; message?: string } }>(response)?.error;
-    const detail = error
-      ? `${error.code ?? `HTTP ${response.status}`}: ${error.message ?? ""}`
-      : `HTTP ${response.status}`;
-    const code = errorCodeOf(response.status);
-    throw new RotationError(code, `${what}: ${detail}`, code === "TargetUnreachable");
+    return (await callJson<T>(this.pipeline, { url, method, body }, what)) as T;
   }
 }
 

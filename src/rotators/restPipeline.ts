@@ -54,6 +54,32 @@ export function json<T>(response: PipelineResponse): T | undefined {
   }
 }
 
+/**
+ * A JSON call to a Microsoft REST API (Graph, ARM): the parsed answer of a 2xx, otherwise a RotationError
+ * carrying the service's `error.code` and message (both name the action, never a credential).
+ */
+export async function callJson<T>(
+  pipeline: Pipeline,
+  init: { url: string; method: "GET" | "POST" | "PUT" | "PATCH"; body?: unknown },
+  what: string,
+): Promise<T | undefined> {
+  const { url, method, body } = init;
+  const response = await send(
+    pipeline,
+    body !== undefined
+      ? { url, method, body: JSON.stringify(body), contentType: "application/json" }
+      : { url, method },
+    what,
+  );
+  if (response.status >= 200 && response.status < 300) return json<T>(response);
+  const error = json<{ error?: { code?: string; message?: string } }>(response)?.error;
+  const detail = error
+    ? `${error.code ?? `HTTP ${response.status}`}: ${error.message ?? ""}`
+    : `HTTP ${response.status}`;
+  const code = errorCodeOf(response.status);
+  throw new RotationError(code, `${what}: ${detail.slice(0, 500)}`, code === "TargetUnreachable");
+}
+
 /** The RotationError code of a refusal with this HTTP status (retryable only for TargetUnreachable). */
 export function errorCodeOf(status: number): string {
   if (status === 401) return "TargetAuthenticationFailed";
