@@ -48,8 +48,23 @@ export class ConsumerLedger {
     entry: { version: string; reports: ConsumerReport[] },
   ): Promise<void> {
     const text = JSON.stringify(entry);
+    const stale = entry.reports.some((r) => r.state === "stale");
     await this.container
       .getBlockBlobClient(ConsumerLedger.blobName(vault, secret))
-      .upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: "application/json" } });
+      .upload(text, Buffer.byteLength(text), {
+        blobHTTPHeaders: { blobContentType: "application/json" },
+        // Listed by the resume timer without reading each record.
+        metadata: { stale: String(stale) },
+      });
+  }
+
+  /** Secrets with a consumer that could not be told: the resume timer gives them a run. */
+  async listStale(): Promise<{ vault: string; secret: string }[]> {
+    const found: { vault: string; secret: string }[] = [];
+    for await (const blob of this.container.listBlobsFlat({ prefix: "consumers/", includeMetadata: true })) {
+      const [, vault, secret] = blob.name.split("/");
+      if (vault && secret && blob.metadata?.stale === "true") found.push({ vault, secret });
+    }
+    return found;
   }
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { AUDIT_EVENT_TYPES, auditSource, type AuditEvent } from "../audit/auditEvent.js";
-import { ConsumerLedger } from "../rotation/consumerLedger.js";
 import type { RotatorApp } from "../rotation/createEngine.js";
 import type { ReportSummary } from "./complianceReport.js";
 import { reportUploads } from "./reportStore.js";
@@ -31,7 +30,7 @@ export async function sweepAndReport(
     trigger: "sweep",
     writers: uploads.writers,
     throttle: app.throttle,
-    consumerLedger: new ConsumerLedger(app.container),
+    consumerLedger: app.consumerLedger,
     ...(options.now ? { now: options.now } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
