@@ -4,6 +4,8 @@ import { CONSUMER_KINDS, type ConsumerKind, type ConsumerReport } from "../consu
 
 const ledgerSchema = z.object({
   version: z.string(),
+  /** Runs in a row that left a consumer of this version stale: the resume timer backs off by it. */
+  staleRuns: z.number().int().min(0).optional(),
   reports: z.array(
     z.object({
       consumer: z.string(),
@@ -45,25 +47,30 @@ export class ConsumerLedger {
   async write(
     vault: string,
     secret: string,
-    entry: { version: string; reports: ConsumerReport[] },
+    entry: { version: string; reports: ConsumerReport[]; staleRuns?: number },
+    now: Date = new Date(),
   ): Promise<void> {
     const text = JSON.stringify(entry);
     const stale = entry.reports.some((r) => r.state === "stale");
+    // The first retry at once, then 20 s, 60 s, 140 s, ... at most an hour apart.
+    const runs = entry.staleRuns ?? 0;
+    const retryAt = now.getTime() + Math.min(20_000 * (2 ** Math.max(runs - 1, 0) - 1), 3_600_000);
     await this.container
       .getBlockBlobClient(ConsumerLedger.blobName(vault, secret))
       .upload(text, Buffer.byteLength(text), {
         blobHTTPHeaders: { blobContentType: "application/json" },
         // Listed by the resume timer without reading each record.
-        metadata: { stale: String(stale) },
+        metadata: { stale: String(stale), retryat: String(retryAt) },
       });
   }
 
-  /** Secrets with a consumer that could not be told: the resume timer gives them a run. */
-  async listStale(): Promise<{ vault: string; secret: string }[]> {
+  /** Secrets with a consumer that could not be told, due for another try at `now`: the resume timer runs them. */
+  async listStale(now: Date = new Date()): Promise<{ vault: string; secret: string }[]> {
     const found: { vault: string; secret: string }[] = [];
     for await (const blob of this.container.listBlobsFlat({ prefix: "consumers/", includeMetadata: true })) {
       const [, vault, secret] = blob.name.split("/");
-      if (vault && secret && blob.metadata?.stale === "true") found.push({ vault, secret });
+      const due = Number(blob.metadata?.retryat ?? 0) <= now.getTime();
+      if (vault && secret && blob.metadata?.stale === "true" && due) found.push({ vault, secret });
     }
     return found;
   }

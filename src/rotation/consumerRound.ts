@@ -84,6 +84,9 @@ export async function tellAndConfirm(round: ConsumerRound): Promise<ConsumerRepo
     await sleep(wait, ctx.signal);
   }
   const result = [...reports.values()];
-  await ledger.write(target.vault, target.secret, { version: target.version, reports: result });
+  const staleRuns = result.some((r) => r.state === "stale")
+    ? (before?.version === target.version ? (before.staleRuns ?? 0) : 0) + 1
+    : 0;
+  await ledger.write(target.vault, target.secret, { version: target.version, reports: result, staleRuns });
   return result;
 }

@@ -126,6 +126,30 @@ describe("tell-consumers: App Service Key Vault references", () => {
     expect(await versionCount(name)).toBe(2);
   });
 
+  it("a consumer that keeps refusing is retried by the resume timer with backoff, not every tick", async () => {
+    const { name, version, site } = await secretWithSite("refusing");
+    arm.faults.inject({ operation: "refreshReferences", name: site.name, status: 403, count: 100 });
+    try {
+      const outcome = await rotate(app, name, version);
+      expect(outcome).toMatchObject({ status: "rotated", consumers: [{ state: "stale" }] });
+      const mine = async (at?: Date): Promise<boolean> =>
+        (await app.consumerLedger.listStale(at)).some((e) => e.secret === name.toLowerCase());
+      expect(await mine()).toBe(true);
+      // Refused calls never reach the emulator's request log: count the faults used up instead.
+      const tries = (): number => 100 - (arm.faults.pending[0]?.count ?? 0);
+      const first = tries();
+      await resumeOpenRotations(app.engine, app.openRotations, 50, app.consumerLedger);
+      expect(tries()).toBe(first + 1);
+      // Refused again: the next try waits 20 s, so the following ticks leave it alone until then.
+      expect(await mine()).toBe(false);
+      await resumeOpenRotations(app.engine, app.openRotations, 50, app.consumerLedger);
+      expect(tries()).toBe(first + 1);
+      expect(await mine(new Date(Date.now() + 21_000))).toBe(true);
+    } finally {
+      arm.faults.clear();
+    }
+  });
+
   it("a reference pinned to the old version is told but not confirmed, and says why", async () => {
     const quick = await stack.app({ env: { ...env, CONSUMER_WAIT_SECONDS: "1" }, consumerScopes: [SCOPE] });
     const { name, version, site } = await secretWithSite("pinned", { pinned: true });
