@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConsumerLedger } from "../../src/rotation/consumerLedger.js";
-import { CONSUMER_SUB, startConsumerStack, type ConsumerStack } from "../helpers/consumerStack.js";
+import {
+  CONSUMER_SCOPE,
+  CONSUMER_SUB,
+  startConsumerStack,
+  type ConsumerStack,
+} from "../helpers/consumerStack.js";
 
 let s: ConsumerStack;
 beforeAll(async () => {
@@ -87,5 +92,25 @@ describe("tell-consumers: API Management, Container Apps, App Configuration", ()
     expect(posts(`/containerApps/${name}-ca/revisions/${name}-ca--0000001/restart`)).toBe(restarts);
     const ledger = await new ConsumerLedger(s.app.container).read("rotation", name);
     expect(ledger?.reports.map((r) => r.state)).toEqual(["confirmed", "told", "told"]);
+  });
+
+  it("a named value whose refresh was only accepted (202) is not confirmed by a fetch from before the commit", async () => {
+    const quick = await s.stack.app({
+      env: { ...s.env, CONSUMER_WAIT_SECONDS: "1" },
+      consumerScopes: [CONSUMER_SCOPE],
+    });
+    const { name, version, nv } = await secretWithConsumers("apim-accepted");
+    // As a long-running refresh that has not run yet: accepted, nothing fetched; lastStatus is the old Success.
+    s.arm.faults.inject({ operation: "refreshSecret", name: nv.name, status: 202, body: {} });
+    const outcome = await s.rotate(quick, name, version);
+    expect(outcome.status).toBe("rotated");
+    expect(nv.lastStatus.code).toBe("Success");
+    expect(outcome.status === "rotated" && outcome.consumers?.[0]).toMatchObject({
+      kind: "apim",
+      state: "told",
+    });
+    expect(outcome.status === "rotated" && outcome.consumers?.[0]?.detail).toContain(
+      "before the new version",
+    );
   });
 });
