@@ -3,10 +3,14 @@ import { resumeOpenRotations, RESUME_SCHEDULE } from "../src/rotation/resumeOpen
 import { rotatorApp } from "../src/runtime.js";
 import { register } from "./functionDefinition.js";
 
-/** Timer every 20 seconds: resumes rotations a crashed run left open (the index `open/` in the app's container). */
+/**
+ * Timer every 20 seconds: resumes rotations a crashed run left open (the index `open/` in the app's
+ * container), and tells again the consumers a rotation could not tell (`consumers/`).
+ */
 export async function resumeRotations(_timer: Timer, context: InvocationContext): Promise<void> {
   const app = await rotatorApp();
-  const summary = await resumeOpenRotations(app.engine, app.openRotations);
+  const summary = await resumeOpenRotations(app.engine, app.openRotations, 50, app.consumerLedger);
+  if (summary.consumers) context.log(`resume: told the consumers of ${summary.consumers} secret(s) again`);
   if (summary.open === 0) return;
   const line = `resume: ${summary.open} open rotation(s); ${summary.resumed} resumed, ${summary.busy} busy, ${summary.failed} failed`;
   if (summary.failed > 0) context.warn(line);

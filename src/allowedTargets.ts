@@ -63,6 +63,12 @@ export type BindingTarget =
   | { kind: "host"; host: string; port: number }
   | { kind: "application"; path: string };
 
+/** The list's ARM scopes that apply to secrets of `vault`: where the consumers those secrets name may lie. */
+export function armScopesFor(list: readonly AllowedTarget[], vault: string): string[] {
+  const v = vault.toLowerCase();
+  return list.flatMap((e) => (e.kind === "arm" && (e.vault === undefined || e.vault === v) ? [e.scope] : []));
+}
+
 /** Whether an entry of the list allows binding a secret of `vault` to `target`. */
 export function isTargetAllowed(
   list: readonly AllowedTarget[],

@@ -56,6 +56,10 @@ export interface AppConfig {
   policy: PolicyParameters;
   /** ARM resource IDs of the vaults, by vault name (vault posture); from KEYVAULT_RESOURCE_IDS. */
   vaultResourceIds: Record<string, string>;
+  /** The subscription the short forms of a secret's `Consumers` tags resolve in. */
+  consumerSubscriptionId?: string;
+  /** How long a rotation waits for its consumers to show the new version. */
+  consumerWaitSeconds: number;
 }
 
 /** The parameters of the built-in Key Vault policies (README, Compliance report), as settings. */
@@ -108,6 +112,8 @@ export const SETTINGS = {
   POLICY_MAX_VALIDITY_DAYS: "policy 342e8053: maximum validity period in days (365)",
   POLICY_MAX_ACTIVE_DAYS: "policy e8d99835: maximum days a secret may be active (365)",
   POLICY_LOG_RETENTION_DAYS: "policy cf820ca0: required retention of the vaults' resource logs in days (365)",
+  CONSUMER_SUBSCRIPTION_ID: "subscription the short forms of the Consumers tags resolve in (optional)",
+  CONSUMER_WAIT_SECONDS: "how long a rotation waits for its consumers to show the new version, 0-300 (60)",
 } as const;
 
 const DNS_VAULT = /^([a-z0-9-]{3,24})\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net|microsoftazure\.de)$/i;
@@ -379,6 +385,14 @@ export function loadConfig(
       `SCHEDULED_ROTATION_SCHEDULE must be an NCRONTAB expression with six fields, got '${scheduledRotationSchedule}'`,
     );
   }
+  const consumerSubscriptionId = env.CONSUMER_SUBSCRIPTION_ID?.trim() || undefined;
+  if (
+    consumerSubscriptionId &&
+    !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(consumerSubscriptionId)
+  )
+    problems.push(
+      `CONSUMER_SUBSCRIPTION_ID must be a subscription id (a GUID), got '${consumerSubscriptionId.slice(0, 40)}'`,
+    );
   const config: AppConfig = {
     vaults,
     ...(storage ? { storage } : {}),
@@ -422,6 +436,8 @@ export function loadConfig(
       problems,
       overrides.vaults === undefined,
     ),
+    ...(consumerSubscriptionId ? { consumerSubscriptionId } : {}),
+    consumerWaitSeconds: wholeNumber(env, "CONSUMER_WAIT_SECONDS", 60, 0, 300, problems),
   };
   if (problems.length > 0) throw new ConfigurationError(problems);
   return config;

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isTargetAllowed, parseAllowedTargets } from "../src/allowedTargets.js";
+import { armScopesFor, isTargetAllowed, parseAllowedTargets } from "../src/allowedTargets.js";
 
 const parse = (raw: string): ReturnType<typeof parseAllowedTargets> => {
   const problems: string[] = [];
@@ -127,5 +127,23 @@ describe("AKV_ROTATOR_ALLOWED_TARGETS", () => {
         expect(problems).toHaveLength(1);
       }),
     );
+  });
+});
+
+describe("armScopesFor: where the consumers of a vault's secrets may lie", () => {
+  it("takes the ARM scopes for every vault and those limited to this one, nothing else", () => {
+    const problems: string[] = [];
+    const list = parseAllowedTargets(
+      "/subscriptions/s1/resourceGroups/shared prod=/subscriptions/s2/resourceGroups/apps dev=/subscriptions/s3 127.0.0.1:* applications/*",
+      problems,
+    );
+    expect(problems).toEqual([]);
+    expect(armScopesFor(list, "prod")).toEqual([
+      "/subscriptions/s1/resourcegroups/shared",
+      "/subscriptions/s2/resourcegroups/apps",
+    ]);
+    expect(armScopesFor(list, "PROD")).toHaveLength(2);
+    expect(armScopesFor(list, "other")).toEqual(["/subscriptions/s1/resourcegroups/shared"]);
+    expect(armScopesFor([], "prod")).toEqual([]);
   });
 });

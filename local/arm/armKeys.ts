@@ -15,7 +15,7 @@ export function keysView(resource: ArmResource): unknown {
     case "cosmos":
     case "redis":
       return { ...resource.keys };
-    case "sql":
+    default:
       return {};
   }
 }
@@ -58,5 +58,7 @@ export function regeneration(
     }
     case "sql":
       return { error: "SQL servers have no keys to regenerate" };
+    default:
+      return { error: `${resource.kind} has no keys to regenerate` };
   }
 }

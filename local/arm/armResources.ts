@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { consumerView, type ConsumerResource } from "./armConsumers.js";
+import type { SiteResource } from "./armSites.js";
 
 /** The management-plane state the ARM emulator keeps, by resource kind. Keys are made like the services'. */
 export interface SqlServerResource {
@@ -43,7 +45,12 @@ export interface RedisCacheResource {
 }
 
 export type ArmResource =
-  SqlServerResource | StorageAccountResource | CosmosAccountResource | RedisCacheResource;
+  | SqlServerResource
+  | StorageAccountResource
+  | CosmosAccountResource
+  | RedisCacheResource
+  | SiteResource
+  | ConsumerResource;
 
 /** The subscription of resources added without one. */
 export const DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
@@ -53,6 +60,10 @@ export const RESOURCE_TYPES = {
   storage: "Microsoft.Storage/storageAccounts",
   cosmos: "Microsoft.DocumentDB/databaseAccounts",
   redis: "Microsoft.Cache/redis",
+  site: "Microsoft.Web/sites",
+  apimNamedValue: "Microsoft.ApiManagement/service/namedValues",
+  containerApp: "Microsoft.App/containerApps",
+  appConfigKeyValue: "Microsoft.AppConfiguration/configurationStores/keyValues",
 } as const;
 
 /** A new access key: 64 random bytes base64 (storage, Cosmos) or 32 (Redis), as the services hand out. */
@@ -105,6 +116,16 @@ export function armView(resource: ArmResource): Record<string, unknown> {
           hostName: `${resource.name}.redis.cache.windows.net`,
           sslPort: 6380,
         },
+      };
+    case "apimNamedValue":
+    case "containerApp":
+    case "appConfigKeyValue":
+      return consumerView(resource);
+    case "site":
+      return {
+        ...base,
+        kind: "app",
+        properties: { state: "Running", defaultHostName: `${resource.name}.azurewebsites.net` },
       };
   }
 }

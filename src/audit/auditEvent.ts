@@ -62,6 +62,8 @@ export function auditEventFor(outcome: RotationOutcome, now: Date = new Date()):
       previousVersion: outcome.previousVersion,
       newVersion: outcome.newVersion,
       expiresOn: outcome.expiresOn,
+      ...(outcome.consumers ? { consumers: outcome.consumers } : {}),
+      ...(outcome.retirement ? { retirement: outcome.retirement } : {}),
     });
     if (outcome.reason) data.reason = outcome.reason;
   } else if (outcome.status === "failed") {

@@ -13,6 +13,7 @@ import { WritePacer, writePacingPolicy } from "../vault/writePacer.js";
 import { ConfigurationError } from "../errors.js";
 import { VaultGateway } from "../vault/vaultGateway.js";
 import { LeaseManager } from "./blobLease.js";
+import { ConsumerLedger } from "./consumerLedger.js";
 import { OpenRotations } from "./openRotations.js";
 import { RotationEngine, type EngineDeps } from "./rotationEngine.js";
 
@@ -27,6 +28,8 @@ export interface RotatorApp {
   throttle: ThrottleSignal;
   /** Rotations under way, for the resume timer. */
   openRotations: OpenRotations;
+  /** What each secret's consumers were told; the resume timer retries those that could not be. */
+  consumerLedger: ConsumerLedger;
 }
 
 /** One gateway per configured vault, with the app's client options and the throttle policy. */
@@ -84,6 +87,7 @@ export async function createRotatorApp(config: AppConfig, options: CreateOptions
   const configured = config.audit ? eventGridSink(config.audit, credential, config) : logSink(logger);
   const audit = new AuditTrail(container, options.sink ? options.sink(configured) : configured, logger);
   const openRotations = new OpenRotations(container);
+  const consumerLedger = new ConsumerLedger(container);
   const engine = new RotationEngine({
     openRotations,
     vaults,
@@ -100,6 +104,7 @@ export async function createRotatorApp(config: AppConfig, options: CreateOptions
     settings: config,
     ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
     ...(options.now ? { now: options.now } : {}),
+    consumers: { ledger: consumerLedger },
   });
-  return { config, engine, audit, vaults, container, credential, throttle, openRotations };
+  return { config, engine, audit, vaults, container, credential, throttle, openRotations, consumerLedger };
 }

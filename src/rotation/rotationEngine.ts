@@ -41,6 +41,8 @@ export interface EngineDeps {
   steps?: readonly Step[];
   /** The index of rotations under way (the resume timer's). */
   openRotations?: OpenRotations;
+  /** The consumer ledger and the ARM scopes consumers may lie in. */
+  consumers?: StepDeps["consumers"];
 }
 
 /** What an outcome is built from: enough for a skip or a failure, also before any lease is held. */
@@ -69,6 +71,7 @@ export class RotationEngine {
       azure: deps.azure,
       now: this.now,
       ...(deps.openRotations ? { openRotations: deps.openRotations } : {}),
+      ...(deps.consumers ? { consumers: deps.consumers } : {}),
     };
   }
 

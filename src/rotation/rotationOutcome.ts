@@ -1,3 +1,5 @@
+import type { ConsumerReport } from "../consumers/consumer.js";
+
 /** What a rotation ended with, as data: the functions map it to their trigger's answer. */
 export type RotationTrigger = "event" | "http" | "sweep" | "cli" | "schedule";
 
@@ -23,6 +25,10 @@ export interface RotatedOutcome extends OutcomeBase {
   resumed: boolean;
   /** Why it rotated outside its RotationWindow (it would have expired before the next one). */
   reason?: string;
+  /** Per consumer the secret names: told, confirmed, or not confirmed and why. */
+  consumers?: ConsumerReport[];
+  /** Old credentials kept back for consumers that have not confirmed, or retired at their hard limit. */
+  retirement?: string[];
 }
 
 export interface SkippedOutcome extends OutcomeBase {

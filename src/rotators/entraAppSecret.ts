@@ -1,5 +1,6 @@
 import { RotationError, SecretTagError } from "../errors.js";
 import { WRITE_RETRY, writeOnce } from "../vault/writeOnce.js";
+import { heldForConsumers } from "./consumerHold.js";
 import { GraphClient, proveClientSecret, tenantOf } from "./graphClient.js";
 import type { Rotator, SecretTags } from "./rotator.js";
 
@@ -154,7 +155,11 @@ export const entraAppSecretRotator: Rotator<EntraAppTarget> = {
     const pastGrace = since !== undefined && now >= since + target.graceDays * DAY_MS;
     const orphan = (p: PasswordCredential): boolean =>
       since !== undefined && new Date(p.startDateTime ?? 0).getTime() > since + SKEW_MS;
-    await removeSecrets(target, graph, (p) => !keep.has(p.displayName ?? "") && (pastGrace || orphan(p)));
+    // Past the grace period, an old secret consumers may still use waits for them, up to its own end.
+    const retire = (p: PasswordCredential): boolean =>
+      pastGrace &&
+      !heldForConsumers(ctx, new Date(p.endDateTime ?? 0), `client secret '${p.displayName ?? p.keyId}'`);
+    await removeSecrets(target, graph, (p) => !keep.has(p.displayName ?? "") && (orphan(p) || retire(p)));
   },
   retire: async (target, change, ctx) => {
     await removeSecrets(target, new GraphClient(ctx), (p) => p.displayName === ours(change.rotationId));

@@ -1,61 +1,10 @@
-import {
-  bearerTokenAuthenticationPolicy,
-  createDefaultHttpClient,
-  createPipelineFromOptions,
-  createPipelineRequest,
-  type HttpClient,
-  type Pipeline,
-  type PipelineResponse,
-} from "@azure/core-rest-pipeline";
+import { bearerTokenAuthenticationPolicy, type Pipeline } from "@azure/core-rest-pipeline";
 import { RotationError } from "../errors.js";
-import { withoutRetries, type SdkClientOptions } from "../vault/clientOptions.js";
+import { withoutRetries } from "../vault/clientOptions.js";
+import { callJson, json, pipelineOf, send } from "./restPipeline.js";
 import type { RotatorContext } from "./rotator.js";
 
-/** Made on the first Graph call, not when the app starts. */
-let http: HttpClient | undefined;
 const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
-
-/**
- * One request through a pipeline made from the app's client options (retries, TLS, user agent); a failure
- * to reach the service is a retryable TargetUnreachable naming what was being done.
- */
-async function send(
-  pipeline: Pipeline,
-  init: { url: string; method: "GET" | "POST"; body?: string; contentType?: string },
-  what: string,
-): Promise<PipelineResponse> {
-  const request = createPipelineRequest({
-    url: init.url,
-    method: init.method,
-    ...(init.body !== undefined ? { body: init.body } : {}),
-  });
-  if (init.contentType) request.headers.set("content-type", init.contentType);
-  try {
-    http ??= createDefaultHttpClient();
-    return await pipeline.sendRequest(http, request);
-  } catch (error) {
-    throw new RotationError("TargetUnreachable", `${what}: ${(error as Error).message}`, true, {
-      cause: error,
-    });
-  }
-}
-
-/** A pipeline from the app's client options, with their per-attempt policies (the deadline). */
-function pipelineOf(options: SdkClientOptions): Pipeline {
-  const pipeline = createPipelineFromOptions(options);
-  for (const { policy, position } of options.additionalPolicies ?? [])
-    pipeline.addPolicy(policy, position === "perRetry" ? { afterPhase: "Retry" } : {});
-  return pipeline;
-}
-
-/** The response body as JSON, or undefined when it is empty or not JSON. */
-function json<T>(response: PipelineResponse): T | undefined {
-  try {
-    return JSON.parse(response.bodyAsText ?? "") as T;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * A minimal Microsoft Graph client on the Azure SDK's own HTTP pipeline (retries, TLS options, user agent,
@@ -80,29 +29,7 @@ export class GraphClient {
   /** Calls `path` under `/v1.0`; the parsed answer, or a RotationError built from Graph's error code. */
   async call<T>(method: "GET" | "POST", path: string, what: string, body?: unknown): Promise<T> {
     const url = `${this.ctx.azure.graphEndpoint}/v1.0${path}`;
-    const response = await send(
-      this.pipeline,
-      body !== undefined
-        ? { url, method, body: JSON.stringify(body), contentType: "application/json" }
-        : { url, method },
-      what,
-    );
-    if (response.status >= 200 && response.status < 300) return json<T>(response) as T;
-    const error = json<{ error?: { code?: string; message?: string } }>(response)?.error;
-    const detail = error
-      ? `${error.code ?? `HTTP ${response.status}`}: ${error.message ?? ""}`
-      : `HTTP ${response.status}`;
-    const code =
-      response.status === 401
-        ? "TargetAuthenticationFailed"
-        : response.status === 403
-          ? "TargetPermissionDenied"
-          : response.status === 404
-            ? "TargetNotFound"
-            : response.status === 429 || response.status >= 500
-              ? "TargetUnreachable"
-              : "TargetRejected";
-    throw new RotationError(code, `${what}: ${detail}`, code === "TargetUnreachable");
+    return (await callJson<T>(this.pipeline, { url, method, body }, what)) as T;
   }
 }
 

@@ -3,6 +3,7 @@ import { withoutRetries } from "../vault/clientOptions.js";
 import { WRITE_RETRY, writeOnce } from "../vault/writeOnce.js";
 import { armError, armTarget } from "./armClient.js";
 import { formatResourceId, type ResourceId } from "./resourceId.js";
+import { heldForConsumers } from "./consumerHold.js";
 import type { Rotator, RotatorContext } from "./rotator.js";
 
 /**
@@ -76,6 +77,14 @@ export function keyPairRotator(service: KeyService): Rotator<ResourceId> {
     // has the value it had before (the first attempt did not land).
     issue: async (resource, change, ctx) => {
       const key = keyFor(service.spelling, change.credentialId);
+      // The key regenerated is the one the version before the latest held: consumers not yet on the latest
+      // may still use it. Wait for them, up to the latest version's expiry.
+      if (heldForConsumers(ctx, ctx.consumers?.latestExpiresOn, `the ${key} key of ${name(resource)}`))
+        throw new RotationError(
+          "ConsumersNotConfirmed",
+          `not regenerating the ${key} key of ${name(resource)}: ${ctx.consumers?.unconfirmed.join(", ") ?? ""} have not confirmed the latest version and may still use this key; retried by the next run`,
+          true,
+        );
       const before = await list(resource, key, ctx);
       const once = {
         ...ctx,

@@ -26,6 +26,17 @@ export interface RotatorContext {
   propagationMs?: number;
   /** The engine's clock (tests move it); the system clock when absent. */
   now?: () => Date;
+  /**
+   * The consumers the secret names that were told of the latest version and have not confirmed it: an old
+   * credential they may still use is retired only once they do, or at its hard limit (consumerHold.ts).
+   */
+  consumers?: {
+    unconfirmed: readonly string[];
+    /** When the latest version expires: the hard limit of a key pair's wait. */
+    latestExpiresOn?: Date;
+    /** Something the outcome should say (a retirement kept back, or done at its hard limit). */
+    report(note: string): void;
+  };
 }
 
 /**

@@ -42,6 +42,8 @@ export interface Classification {
   due: boolean;
   rotator?: string;
   validityDays?: number;
+  /** Single or dual credential, for managed secrets. */
+  strategy?: "single" | "dual";
   /** When it becomes due: the start of its due window (with a RotationWindow: when it will really run). */
   dueAt?: Date;
   dueAtIso?: string;
@@ -91,7 +93,7 @@ export function classifySecret(
     Error.stackTraceLimit = stackTraceLimit;
   }
   if (!plan.managed) return { state: "unmanaged", detail: "no rotation tags", due: false };
-  const { rotatorType: rotator, validityDays } = plan.plan;
+  const { rotatorType: rotator, validityDays, strategy } = plan.plan;
   // Built as literals, not spread from a shared base: a sweep classifies every secret, and object spread
   // costs several times more than the rest of the classification.
   const managed = (
@@ -102,8 +104,8 @@ export function classifySecret(
     dueAtIso?: string,
   ): Classification =>
     dueAt
-      ? { state, detail, due, rotator, validityDays, dueAt, dueAtIso }
-      : { state, detail, due, rotator, validityDays };
+      ? { state, detail, due, rotator, validityDays, strategy, dueAt, dueAtIso }
+      : { state, detail, due, rotator, validityDays, strategy };
   const enabled = secret.enabled;
   if (open) {
     const ageMinutes = (t - open.stagedAt.getTime()) / 60_000;

@@ -1,3 +1,4 @@
+import type { ConsumerColumns } from "../consumers/consumerColumns.js";
 import type { SecretState } from "./classifySecret.js";
 import type { PolicyDescription, PolicyResults, SecretPolicyName } from "./secretPolicies.js";
 import type { VaultPosture } from "./vaultPosture.js";
@@ -12,7 +13,7 @@ export const REPORT_SCHEMA_VERSION = 1;
 
 export type RowAction = "none" | "rotated" | "failed" | "skipped" | "busy" | "would-rotate";
 
-export interface ReportRow {
+export interface ReportRow extends ConsumerColumns {
   vault: string;
   secret: string;
   state: SecretState;

@@ -165,7 +165,8 @@ export const REPORT_PAGE_SCRIPT = `
       tr.appendChild(el("td", {}, r.rotator || ""));
       tr.appendChild(el("td", {}, r.owner || ""));
       tr.appendChild(el("td", {}, r.action + (r.outcome && r.outcome.error ? " (" + r.outcome.error.code + ")" : "")));
-      tr.appendChild(el("td", { "class": "detail" }, r.outcome && r.outcome.error ? r.outcome.error.message : r.detail));
+      var consumers = (r.consumers || []).map(function (c) { return c.consumer + (c.state ? " (" + c.state + (c.version ? " " + c.version.slice(0, 8) : "") + ")" : ""); }).join(", ");
+      tr.appendChild(el("td", { "class": "detail" }, (r.outcome && r.outcome.error ? r.outcome.error.message : r.detail) + (consumers ? " · consumers: " + consumers : "") + (r.consumerProblem ? " · " + r.consumerProblem : "") + (r.lockoutRisk ? " · lockout risk: " + r.lockoutRisk : "")));
       out.appendChild(tr);
     });
     body.replaceChildren(out);

@@ -10,6 +10,8 @@ import type { VaultPosture } from "./vaultPosture.js";
 import { AdaptiveLimiter } from "./adaptiveLimiter.js";
 import { describePolicies, evaluateSecretPolicies, SECRET_POLICIES } from "./secretPolicies.js";
 import { ownerOf } from "./expiryWarnings.js";
+import { consumerColumns, withLedger } from "../consumers/consumerColumns.js";
+import type { ConsumerLedger } from "../rotation/consumerLedger.js";
 import {
   classifySecret,
   SECRET_STATES,
@@ -53,6 +55,8 @@ export interface SweepOptions {
   throttle?: ThrottleSignal;
   now?: () => Date;
   onProgress?: (progress: SweepProgress) => void;
+  /** What each consumer of a secret was last told and seen using; the report shows it. */
+  consumerLedger?: Pick<ConsumerLedger, "read">;
   /** Attempts per secret when Key Vault keeps throttling (default 5). */
   maxAttempts?: number;
   /** Told of every row as it is reported (the due index, expiry warnings): each keeps only what it needs. */
@@ -169,9 +173,18 @@ export async function runSweep(options: SweepOptions): Promise<ReportSummary> {
     const owner = listed.tags.Owner === undefined ? undefined : ownerOf(listed.tags);
     if (owner) row.owner = owner;
     if (policy) row.policy = evaluateSecretPolicies(listed, at, policy);
+    if (listed.tags.Consumers !== undefined) Object.assign(row, consumerColumns(listed.name, listed.tags, c));
     if (!c.due || !options.rotate) {
-      write(row, listed, c);
-      return undefined;
+      // Only secrets that name consumers wait for their record.
+      if (!row.consumers || !options.consumerLedger) {
+        write(row, listed, c);
+        return undefined;
+      }
+      const ledger = options.consumerLedger;
+      return (async () => {
+        Object.assign(row, withLedger(row, await ledger.read(vault, listed.name).catch(() => undefined)));
+        write(row, listed, c);
+      })();
     }
     if (options.dryRun || !options.engine) {
       summary.wouldRotate += 1;

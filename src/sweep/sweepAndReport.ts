@@ -52,6 +52,7 @@ export async function sweepAndReport(
     policy: app.config.policy,
     posture,
     observers: [dueIndex, warnings],
+    consumerLedger: app.consumerLedger,
     ...(options.now ? { now: options.now } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });

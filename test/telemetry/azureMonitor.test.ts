@@ -86,15 +86,18 @@ describe("telemetry through Azure Monitor", () => {
     expect(stepNames.sort()).toEqual(
       [
         "lease",
+        "catch-up-consumers",
         "read",
         "plan",
         "authorize",
+        "plan-consumers",
         "preflight",
         "issue",
         "stage",
         "apply",
         "verify",
         "commit",
+        "tell-consumers",
         "audit-keep",
         "close-pending",
         "audit-deliver",

@@ -54,15 +54,18 @@ describe("telemetry through OpenTelemetry", () => {
       .map((s) => s.name);
     expect(children).toEqual([
       "rotation.lease",
+      "rotation.catch-up-consumers",
       "rotation.read",
       "rotation.plan",
       "rotation.authorize",
+      "rotation.plan-consumers",
       "rotation.preflight",
       "rotation.issue",
       "rotation.stage",
       "rotation.apply",
       "rotation.verify",
       "rotation.commit",
+      "rotation.tell-consumers",
       "rotation.audit-keep",
       "rotation.close-pending",
       "rotation.audit-deliver",

@@ -20,6 +20,8 @@ export const auditKeep: Step = {
       expiresOn: committed.expiresOn.toISOString(),
       credentialId: committed.credentialId,
       resumed: run.resumedAfter !== undefined,
+      ...(run.consumerReports?.length ? { consumers: run.consumerReports } : {}),
+      ...(run.retirement?.length ? { retirement: run.retirement } : {}),
       durationMs: deps.now().getTime() - run.started,
       ...(run.dueReason ? { reason: run.dueReason } : {}),
     };

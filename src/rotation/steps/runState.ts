@@ -2,6 +2,8 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { AllowedTarget } from "../../allowedTargets.js";
 import type { AuditEvent } from "../../audit/auditEvent.js";
 import type { AuditTrail } from "../../audit/auditTrail.js";
+import type { Consumer, ConsumerReport } from "../../consumers/consumer.js";
+import type { ConsumerLedger } from "../consumerLedger.js";
 import type { OpenRotations } from "../openRotations.js";
 import type { Logger } from "../../logging/logger.js";
 import type { CredentialChange, RotatorContext } from "../../rotators/rotator.js";
@@ -56,6 +58,15 @@ export interface EngineSettings {
   propagationWaitSeconds?: number;
   /** AKV_ROTATOR_ALLOWED_TARGETS: what a secret may be bound to (the authorize step). */
   allowedTargets?: readonly AllowedTarget[];
+  /** CONSUMER_SUBSCRIPTION_ID: where the short forms of the Consumers tags resolve. */
+  consumerSubscriptionId?: string;
+  /** CONSUMER_WAIT_SECONDS (0 when absent). */
+  consumerWaitSeconds?: number;
+}
+
+/** What telling consumers needs: who is remembered, and which ARM scopes the app may touch. */
+export interface ConsumerDeps {
+  ledger: ConsumerLedger;
 }
 
 /** What the steps use besides the run itself. */
@@ -68,6 +79,8 @@ export interface StepDeps {
   now: () => Date;
   /** The index of rotations under way, for the resume timer; absent: not kept. */
   openRotations?: OpenRotations;
+  /** Consumers: absent, a secret that names any is refused (fail closed). */
+  consumers?: ConsumerDeps;
 }
 
 /** The version a rotation wrote (or found written, when it resumed after the commit). */
@@ -104,6 +117,14 @@ export interface RunState {
   committed?: Committed;
   /** Why it rotates outside its RotationWindow, for the outcome. */
   dueReason?: string;
+  /** The consumers the secret names, authorized; empty when it names none. */
+  consumers?: Consumer[];
+  /** Consumers told of the latest version (before this rotation) that have not confirmed it. */
+  unconfirmedConsumers?: string[];
+  /** What rotators reported about retiring old credentials (kept back for consumers, or at the hard limit). */
+  retirement?: string[];
+  /** What each consumer was told and seen using, after the commit. */
+  consumerReports?: ConsumerReport[];
   outcome?: RotatedOutcome;
   event?: AuditEvent;
   /** This run delivered its own audit event: no outbox sweep needed afterwards. */

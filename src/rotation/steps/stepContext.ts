@@ -40,6 +40,14 @@ export function rotatorContext(run: RunState, deps: StepDeps): RotatorContext {
     now: deps.now,
     signal: run.signal,
     propagationMs: (deps.settings.propagationWaitSeconds ?? 0) * 1000,
+    consumers: {
+      unconfirmed: run.unconfirmedConsumers ?? [],
+      ...(run.current?.expiresOn ? { latestExpiresOn: run.current.expiresOn } : {}),
+      report: (note) => {
+        run.retirement ??= [];
+        if (!run.retirement.includes(note)) run.retirement.push(note);
+      },
+    },
     readSecret: async (name) => {
       const s = await run.gateway.readLatest(name);
       run.redactor.add(s.value, extractCredential(s.value, s.contentType, name));

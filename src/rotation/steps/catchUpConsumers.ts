@@ -1,0 +1,58 @@
+import { armScopesFor } from "../../allowedTargets.js";
+import { authorizeConsumers } from "../../consumers/authorizeConsumers.js";
+import { parseConsumers } from "../../consumers/consumerTags.js";
+import { tellAndConfirm } from "../consumerRound.js";
+import type { Step } from "./runState.js";
+
+/**
+ * Before anything else, every run of a secret (event, sweep, resume timer, on demand) finishes what an
+ * earlier rotation left with its consumers: those the ledger shows `stale` for the latest version are told
+ * again, those `told` are watched again. Consumers come from the latest version's tags and are authorized
+ * again. A problem here is logged and never stops the run: it only concerns a version already committed.
+ */
+export const catchUpConsumers: Step = {
+  name: "catch-up-consumers",
+  writes: true,
+  always: true,
+  run: async (run, deps) => {
+    const { request } = run;
+    if (!deps.consumers || request.dryRun) return undefined;
+    try {
+      const entry = await deps.consumers.ledger.read(request.vault, request.secret);
+      if (!entry || entry.reports.every((r) => r.state === "confirmed")) return undefined;
+      const latest = await run.gateway.readLatest(request.secret);
+      run.redactor.add(latest.value);
+      if (latest.version !== entry.version) return undefined;
+      const consumers = parseConsumers(latest.tags, request.secret, deps.settings.consumerSubscriptionId);
+      authorizeConsumers(
+        consumers,
+        armScopesFor(deps.settings.allowedTargets ?? [], request.vault),
+        request.secret,
+      );
+      const reports = await tellAndConfirm({
+        consumers,
+        target: {
+          vault: request.vault,
+          secret: request.secret,
+          version: latest.version,
+          since: latest.createdOn ?? deps.now(),
+        },
+        ctx: { credential: deps.credential, azure: deps.azure, signal: run.signal },
+        ledger: deps.consumers.ledger,
+        waitMs: (deps.settings.consumerWaitSeconds ?? 0) * 1000,
+        redactor: run.redactor,
+      });
+      deps.logger.info("consumers caught up", {
+        secret: request.secret,
+        version: latest.version,
+        consumers: reports.map((r) => `${r.consumer}: ${r.state}`).join(", "),
+      });
+    } catch (error) {
+      deps.logger.warn("consumers of the latest version could not be caught up", {
+        secret: request.secret,
+        reason: run.redactor.scrub((error as Error).message).slice(0, 300),
+      });
+    }
+    return undefined;
+  },
+};
