@@ -1,11 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConsumerLedger } from "../../src/rotation/consumerLedger.js";
-import {
-  CONSUMER_SCOPE,
-  CONSUMER_SUB,
-  startConsumerStack,
-  type ConsumerStack,
-} from "../helpers/consumerStack.js";
+import { CONSUMER_SUB, startConsumerStack, type ConsumerStack } from "../helpers/consumerStack.js";
 
 let s: ConsumerStack;
 beforeAll(async () => {

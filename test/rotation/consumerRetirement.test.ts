@@ -2,12 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GraphEmulator } from "../../local/graph/graphEmulator.js";
 import type { RotatorApp } from "../../src/rotation/createEngine.js";
 import type { RotationOutcome } from "../../src/rotation/rotationOutcome.js";
-import {
-  CONSUMER_SCOPE,
-  CONSUMER_SUB,
-  startConsumerStack,
-  type ConsumerStack,
-} from "../helpers/consumerStack.js";
+import { CONSUMER_SUB, startConsumerStack, type ConsumerStack } from "../helpers/consumerStack.js";
 import { graphEnv, startGraph } from "../helpers/graphFixture.js";
 
 const DAY = 86_400_000;

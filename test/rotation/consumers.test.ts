@@ -8,16 +8,10 @@ import { resumeOpenRotations } from "../../src/rotation/resumeOpenRotations.js";
 import type { RotatorApp } from "../../src/rotation/createEngine.js";
 import type { ReportRow, ReportWriter } from "../../src/sweep/complianceReport.js";
 import { runSweep } from "../../src/sweep/runSweep.js";
-import {
-  CONSUMER_SCOPE,
-  CONSUMER_SUB,
-  startConsumerStack,
-  type ConsumerStack,
-} from "../helpers/consumerStack.js";
+import { CONSUMER_SUB, startConsumerStack, type ConsumerStack } from "../helpers/consumerStack.js";
 import type { RotationStack } from "../helpers/rotationStack.js";
 
 const SUB = CONSUMER_SUB;
-const SCOPE = CONSUMER_SCOPE;
 let consumerStack: ConsumerStack;
 let stack: RotationStack;
 let arm: ArmEmulator;
