@@ -1,6 +1,6 @@
 import { armScopesFor } from "../../allowedTargets.js";
 import { authorizeConsumers } from "../../consumers/authorizeConsumers.js";
-import { parseConsumers } from "../../consumers/consumerTags.js";
+import { CONSUMER_TAGS, parseConsumers } from "../../consumers/consumerTags.js";
 import { tellAndConfirm } from "../consumerRound.js";
 import type { Step } from "./runState.js";
 
@@ -9,6 +9,8 @@ import type { Step } from "./runState.js";
  * earlier rotation left with its consumers: those the ledger shows `stale` for the latest version are told
  * again, those `told` are watched again. Consumers come from the latest version's tags and are authorized
  * again. A problem here is logged and never stops the run: it only concerns a version already committed.
+ * It reads the latest version first, which the read step then uses: a secret that names no consumers costs
+ * no extra round trip. When it told consumers (which takes a while), the read step reads the latest again.
  */
 export const catchUpConsumers: Step = {
   name: "catch-up-consumers",
@@ -17,12 +19,16 @@ export const catchUpConsumers: Step = {
   run: async (run, deps) => {
     const { request } = run;
     if (!deps.consumers || request.dryRun) return undefined;
+    // Its failure is the read step's failure (the secret is missing, Key Vault refuses): not caught here.
+    const latest = await run.gateway.readLatest(request.secret);
+    run.redactor.add(latest.value);
+    run.current = latest;
+    if (!CONSUMER_TAGS.some((tag) => latest.tags[tag] !== undefined)) return undefined;
     try {
       const entry = await deps.consumers.ledger.read(request.vault, request.secret);
       if (!entry || entry.reports.every((r) => r.state === "confirmed")) return undefined;
-      const latest = await run.gateway.readLatest(request.secret);
-      run.redactor.add(latest.value);
       if (latest.version !== entry.version) return undefined;
+      run.current = undefined;
       const consumers = parseConsumers(latest.tags, request.secret, deps.settings.consumerSubscriptionId);
       authorizeConsumers(
         consumers,

@@ -13,7 +13,8 @@ export const readCurrent: Step = {
   always: true,
   run: async (run, deps) => {
     const { request, gateway, redactor } = run;
-    const current = await gateway.readLatest(request.secret);
+    // The consumer catch-up may have read it just before (and not waited since).
+    const current = run.current ?? (await gateway.readLatest(request.secret));
     redactor.add(current.value);
     run.current = current;
     const { record: pending, absent } = await gateway.pendingState(request.secret);
