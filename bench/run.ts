@@ -54,9 +54,9 @@ async function main(): Promise<void> {
     "| --- | --- |",
     ...overhead.perRotation.map(([k, c]) => `| ${k} | ${c} |`),
     "",
-    "Necessary to the protocol: lease acquire and release; read the latest version and the pending record; stage, commit, close; keep the audit event in the outbox, deliver it, delete it from the outbox (10). " +
+    "Necessary to the protocol: on demand, the latest version read on arrival (coalescing: a request that waited for a rotation in flight is answered already-rotated); lease acquire and release; read the latest version and the pending record; note the rotation in the open-rotations index and take it off again (the resume timer's bound on the single-credential window); stage, commit, close; keep the audit event in the outbox, deliver it, delete it from the outbox (13). " +
       "Removed: the lease blob is now made only on a secret's first rotation (acquire first, create it on 404), where it was one PUT per rotation. " +
-      "Not needed, left to the owner of `src/vault/vaultGateway.ts` (issue 13): staging (`stagePending` → `tagsOfLatest`) reads the pending record again (a second GET, answered 403 disabled: what `pendingState` just learned) and lists all the record's versions to read the tags of the disabled latest one for the ownership check; that listing grows by one version per rotation (a page per 25 rotations). " +
+      "Not needed, and left: staging (`stagePending` → `tagsOfLatest`) reads the pending record again (a second GET, answered 403 disabled: what `pendingState` just learned) and lists all the record's versions to read the tags of the disabled latest one for the ownership check; that listing grows by one version per rotation (a page per 25 rotations). " +
       "Passing what `pendingState` saw to `stagePending` removes the GET; keeping the ownership tag check without the listing needs the tags from the pending-state read (e.g. `getSecret` of the latest version's properties through the versions list only when the record is not ours). test/rotation/roundTrips.test.ts pins the current count.",
     "",
   );

@@ -3,6 +3,7 @@ import type { ConsumerContext } from "../consumers/armRest.js";
 import { CONSUMER_HANDLERS } from "../consumers/consumerHandlers.js";
 import type { ConsumedVersion } from "../consumers/consumerHandler.js";
 import type { ConsumerLedger } from "./consumerLedger.js";
+import type { Logger } from "../logging/logger.js";
 import type { Redactor } from "./redaction.js";
 
 export interface ConsumerRound {
@@ -89,4 +90,24 @@ export async function tellAndConfirm(round: ConsumerRound): Promise<ConsumerRepo
     : 0;
   await ledger.write(target.vault, target.secret, { version: target.version, reports: result, staleRuns });
   return result;
+}
+
+/**
+ * One log line per consumer left stale: `consumer stale`, which the template's `consumers-stale` alert
+ * (infra/modules/monitoring.bicep) looks for. Names and versions only; the detail passed the redactor.
+ */
+export function logStale(
+  logger: Logger,
+  target: { vault: string; secret: string },
+  reports: readonly ConsumerReport[],
+): void {
+  for (const r of reports)
+    if (r.state === "stale")
+      logger.warn("consumer stale", {
+        vault: target.vault,
+        secret: target.secret,
+        consumer: r.consumer,
+        ...(r.version ? { version: r.version } : {}),
+        ...(r.detail ? { detail: r.detail } : {}),
+      });
 }

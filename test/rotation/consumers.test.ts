@@ -103,6 +103,10 @@ describe("tell-consumers: App Service Key Vault references", () => {
     expect(await versionCount(name)).toBe(2);
     expect(outcome.consumers).toMatchObject([{ state: "stale", version: outcome.newVersion }]);
     expect(outcome.consumers?.[0]?.detail).toContain("could not be told");
+    // The line the template's consumers-stale alert looks for.
+    expect(
+      stack.logger.lines.filter((l) => l.startsWith("WARN consumer stale") && l.includes(name)),
+    ).toHaveLength(1);
     expect(site.references.API_KEY?.activeVersion).toBe(version);
     const ledger = await new ConsumerLedger(app.container).read("rotation", name);
     expect(ledger?.reports).toMatchObject([{ state: "stale" }]);

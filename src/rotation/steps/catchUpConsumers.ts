@@ -1,7 +1,7 @@
 import { armScopesFor } from "../../allowedTargets.js";
 import { authorizeConsumers } from "../../consumers/authorizeConsumers.js";
 import { CONSUMER_TAGS, parseConsumers } from "../../consumers/consumerTags.js";
-import { tellAndConfirm } from "../consumerRound.js";
+import { logStale, tellAndConfirm } from "../consumerRound.js";
 import type { Step } from "./runState.js";
 
 /**
@@ -48,6 +48,7 @@ export const catchUpConsumers: Step = {
         waitMs: (deps.settings.consumerWaitSeconds ?? 0) * 1000,
         redactor: run.redactor,
       });
+      logStale(deps.logger, request, reports);
       deps.logger.info("consumers caught up", {
         secret: request.secret,
         version: latest.version,

@@ -1,4 +1,4 @@
-import { tellAndConfirm } from "../consumerRound.js";
+import { logStale, tellAndConfirm } from "../consumerRound.js";
 import { need, type Step } from "./runState.js";
 
 /**
@@ -42,6 +42,7 @@ export const tellConsumers: Step = {
         detail,
       }));
     }
+    logStale(deps.logger, target, run.consumerReports);
     return undefined;
   },
 };
