@@ -37,6 +37,8 @@ export interface ArmEmulatorOptions {
   authorize?: (identity: string, action: string, resourceId: string) => boolean;
   /** How sites' Key Vault references resolve (the Key Vault emulator); unresolved (`SecretNotFound`) when absent. */
   resolveSecret?: SecretResolver;
+  /** Called after a site resolved its Key Vault references again (a refresh or restart through ARM). */
+  onSiteResolved?: (site: SiteResource) => void;
 }
 
 const ARM_AUDIENCES = [
@@ -483,6 +485,7 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
     if (!list && method === "POST") {
       resolveReferences(site, this.options.resolveSecret);
       this.changed();
+      this.options.onSiteResolved?.(site);
       res.writeHead(200).end();
       return;
     }
