@@ -89,7 +89,7 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
   readonly vaults = new VaultResources();
   private readonly operations: LongRunningOperations;
 
-  constructor(private readonly options: ArmEmulatorOptions = {}) {
+  constructor(private options: ArmEmulatorOptions = {}) {
     super(options, {
       file: "arm.json",
       key: "resources",
@@ -119,6 +119,11 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
     this.resources.set(resource.id.toLowerCase(), resource);
     this.changed();
     return resource;
+  }
+
+  /** From now on, consumers' Key Vault references resolve with this (a vault started after the emulator). */
+  resolveSecretsWith(resolve: SecretResolver): void {
+    this.options = { ...this.options, resolveSecret: resolve };
   }
 
   /** The ARM resource ID of a resource of this kind. */
