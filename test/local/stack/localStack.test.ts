@@ -54,7 +54,11 @@ interface RotatedBody {
   consumers?: { consumer: string; state: string; version: string }[];
 }
 
+/** Rotates demo-api-key on demand, after its own near-expiry rotation at start (which holds the lease until done). */
 async function rotateApiKey(): Promise<RotatedBody> {
+  await until("demo-api-key's rotation at start", () =>
+    auditFor("demo-api-key", "AkvRotator.SecretRotated").find((d) => d.trigger === "event"),
+  );
   const res = await fetch(`${stack.host.url}/api/secrets/demo-api-key/rotate`, {
     method: "POST",
     headers: { "x-functions-key": stack.keys.functionKey, "content-type": "application/json" },
@@ -294,8 +298,10 @@ describe("npm start's stack, end to end over HTTP", () => {
     );
     const told = refreshes();
     expect((await admin("resumeRotations")).status).toBe(202);
-    await until("the consumer told again", () =>
-      site.references.API_KEY?.activeVersion === outcome.newVersion ? true : undefined,
+    await until(
+      "the consumer told again",
+      () => (site.references.API_KEY?.activeVersion === outcome.newVersion ? true : undefined),
+      10_000,
     );
     expect(refreshes() - told).toBe(1);
     expect((await admin("resumeRotations")).status).toBe(202);
