@@ -1,8 +1,9 @@
 import type { ArmEmulator } from "../arm/armEmulator.js";
+import { DEFAULT_SUBSCRIPTION } from "../arm/armResources.js";
 import type { SiteResource } from "../arm/armSites.js";
 
-/** The local subscription and resource group (allowed by the demo's AKV_ROTATOR_ALLOWED_TARGETS). */
-export const DEMO_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000";
+/** The local subscription (resource group `local` is allowed by the demo's AKV_ROTATOR_ALLOWED_TARGETS). */
+export const DEMO_SUBSCRIPTION_ID = DEFAULT_SUBSCRIPTION;
 export const DEMO_CONSUMER = {
   /** The short form the demo secret's `Consumers` tag names. */
   consumer: "site:local/demo-web",

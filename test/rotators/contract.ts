@@ -7,6 +7,8 @@ import { generatePassword, satisfiesPolicy } from "../../src/rotation/passwordPo
 import { planRotation } from "../../src/rotation/rotationPlan.js";
 import type { CredentialChange, Rotator, RotatorContext, SecretTags } from "../../src/rotators/rotator.js";
 import type { PasswordPolicy } from "../../src/rotation/passwordPolicy.js";
+import type { RotatorApp } from "../../src/rotation/createEngine.js";
+import type { RotationOutcome } from "../../src/rotation/rotationOutcome.js";
 import { startArm } from "../helpers/armFixture.js";
 import { azureContext } from "../helpers/rotatorContext.js";
 import { startRotationStack, type RotationStack } from "../helpers/rotationStack.js";
@@ -99,6 +101,8 @@ export function rotatorContract(name: string, subject: () => ContractSubject): v
       ctx: RotatorContext,
     ): Promise<string> =>
       s.rotator.issue ? s.rotator.issue(target, change, ctx) : generatePassword(policy());
+    const rotateForced = (app: RotatorApp, secret: string): Promise<RotationOutcome> =>
+      app.engine.rotate({ vault: "contract", secret, trigger: "cli", force: true });
     const policy = (): PasswordPolicy => {
       if (!s.rotator.passwordPolicy) throw new Error(`${name} has no password policy`);
       return s.rotator.passwordPolicy;
@@ -217,12 +221,7 @@ export function rotatorContract(name: string, subject: () => ContractSubject): v
             AKV_ROTATOR_ALLOWED_TARGETS: `${env.AKV_ROTATOR_ALLOWED_TARGETS ?? stack.env.AKV_ROTATOR_ALLOWED_TARGETS ?? ""} contract=/subscriptions/${CONSUMER_SUB}/resourceGroups/apps`,
           },
         });
-        const outcome = await app.engine.rotate({
-          vault: "contract",
-          secret: secretName,
-          trigger: "cli",
-          force: true,
-        });
+        const outcome = await rotateForced(app, secretName);
         expect(outcome.status, JSON.stringify(outcome)).toBe("rotated");
         if (outcome.status !== "rotated") return;
         expect(outcome.consumers).toMatchObject([{ state: "confirmed", version: outcome.newVersion }]);
@@ -245,12 +244,7 @@ export function rotatorContract(name: string, subject: () => ContractSubject): v
           const secretName = `single-${fresh()}`;
           await stack.kv.setSecret(secretName, value, { tags });
           const app = await stack.app({ env: s.env?.() ?? {} });
-          const outcome = await app.engine.rotate({
-            vault: "contract",
-            secret: secretName,
-            trigger: "cli",
-            force: true,
-          });
+          const outcome = await rotateForced(app, secretName);
           expect(outcome.status, JSON.stringify(outcome)).toBe("rotated");
           const latest = await stack.kv.getSecret(secretName);
           expect(await accepts(latest.properties.tags ?? {}, latest.value as string)).toBe(true);
@@ -268,12 +262,7 @@ export function rotatorContract(name: string, subject: () => ContractSubject): v
       const app = await stack.app({ env: s.env?.() ?? {} });
       const held = [{ value, tags: tags as Record<string, string> }];
       for (let round = 1; round <= 3; round += 1) {
-        const outcome = await app.engine.rotate({
-          vault: "contract",
-          secret: secretName,
-          trigger: "cli",
-          force: true,
-        });
+        const outcome = await rotateForced(app, secretName);
         expect(outcome.status, JSON.stringify(outcome)).toBe("rotated");
         const latest = await stack.kv.getSecret(secretName);
         held.push({ value: latest.value as string, tags: latest.properties.tags ?? {} });
