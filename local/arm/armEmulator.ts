@@ -37,6 +37,8 @@ export interface ArmEmulatorOptions {
   authorize?: (identity: string, action: string, resourceId: string) => boolean;
   /** How sites' Key Vault references resolve (the Key Vault emulator); unresolved (`SecretNotFound`) when absent. */
   resolveSecret?: SecretResolver;
+  /** Called after a site resolved its Key Vault references again (a refresh or restart through ARM). */
+  onSiteResolved?: (site: SiteResource) => void;
 }
 
 const ARM_AUDIENCES = [
@@ -87,7 +89,7 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
   readonly vaults = new VaultResources();
   private readonly operations: LongRunningOperations;
 
-  constructor(private readonly options: ArmEmulatorOptions = {}) {
+  constructor(private options: ArmEmulatorOptions = {}) {
     super(options, {
       file: "arm.json",
       key: "resources",
@@ -117,6 +119,11 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
     this.resources.set(resource.id.toLowerCase(), resource);
     this.changed();
     return resource;
+  }
+
+  /** From now on, consumers' Key Vault references resolve with this (a vault started after the emulator). */
+  resolveSecretsWith(resolve: SecretResolver): void {
+    this.options = { ...this.options, resolveSecret: resolve };
   }
 
   /** The ARM resource ID of a resource of this kind. */
@@ -483,6 +490,7 @@ export class ArmEmulator extends RecordEmulator<ArmResource> {
     if (!list && method === "POST") {
       resolveReferences(site, this.options.resolveSecret);
       this.changed();
+      this.options.onSiteResolved?.(site);
       res.writeHead(200).end();
       return;
     }

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { ArmEmulator } from "../arm/armEmulator.js";
 import type { GraphEmulator } from "../graph/graphEmulator.js";
 import type { RunningPostgres } from "../postgres/startPostgres.js";
+import { DEMO_CONSUMER } from "./demoConsumer.js";
 
 const DAY = 86_400_000;
 /**
@@ -58,7 +59,8 @@ export function demoAllowedTargets(postgres: RunningPostgres, targets: DemoTarge
 }
 
 /**
- * The demo secrets of the local stack's first run: a PostgreSQL login expiring tomorrow, an API key, a
+ * The demo secrets of the local stack's first run: a PostgreSQL login expiring tomorrow, an API key (read by
+ * the demo consumer web app), a
  * storage account key, a Cosmos DB account key, a Redis cache key and an Entra application's client secret
  * expiring within days (all rotated within
  * seconds of start, through Key Vault's near-expiry event), an unmanaged secret (reported, never touched)
@@ -97,7 +99,8 @@ export async function seedDemoSecrets(
     expiresOn: new Date(now + DAY),
   });
   await kv.setSecret("demo-api-key", randomBytes(24).toString("base64url"), {
-    tags: { RotatorType: "random", ValidityPeriodDays: validity },
+    // Read by the demo consumer (demoConsumer.ts): told of each new version right after the commit.
+    tags: { RotatorType: "random", ValidityPeriodDays: validity, Consumers: DEMO_CONSUMER.consumer },
     expiresOn: new Date(now + 3 * DAY),
   });
   const { storage, cosmos, redis, app } = targets;

@@ -13,12 +13,15 @@ import { DevHost } from "../host/devHost.js";
 import { ensureHostKeys, type HostKeys } from "../host/hostKeys.js";
 import { loadFunctions } from "../host/loadFunctions.js";
 import { ArmEmulator } from "../arm/armEmulator.js";
+import { resolveReferences } from "../arm/armSites.js";
+import { keyVaultResolver } from "../arm/keyVaultResolver.js";
 import { GraphEmulator } from "../graph/graphEmulator.js";
 import { KeyVaultEmulator } from "../keyvault/keyVaultEmulator.js";
 import type { KeyVaultEvent } from "../keyvault/vaultEvents.js";
 import { startPostgres, type RunningPostgres } from "../postgres/startPostgres.js";
 import { demoAllowedTargets, demoTargets, seedDemoSecrets } from "./demoSecrets.js";
 import { assertPortFree } from "./portCheck.js";
+import { DEMO_CONSUMER, DEMO_SUBSCRIPTION_ID, demoConsumer, describeDemoConsumer } from "./demoConsumer.js";
 
 export interface StackPorts {
   keyVault: number;
@@ -145,7 +148,18 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
     });
     await eventGrid.start();
     started.push(eventGrid);
-    const arm = new ArmEmulator({ port: ports.arm, certDir: path.join(dir, "tls"), dataDir: stateDir });
+    // Sites' Key Vault references resolve against the Key Vault emulator; each time the demo consumer resolves
+    // again (told after a rotation, or restarted), the output says which version it now holds.
+    const resolveSecret = keyVaultResolver([keyVault]);
+    const arm = new ArmEmulator({
+      port: ports.arm,
+      certDir: path.join(dir, "tls"),
+      dataDir: stateDir,
+      resolveSecret,
+      onSiteResolved: (site) => {
+        if (site.name === DEMO_CONSUMER.site) print(describeDemoConsumer(site));
+      },
+    });
     const graph = new GraphEmulator({
       port: ports.graph,
       certDir: path.join(dir, "tls"),
@@ -156,6 +170,7 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
     await Promise.all([arm.start(), graph.start()]);
     started.push(arm, graph);
     const targets = demoTargets(arm, graph);
+    const consumerSite = demoConsumer(arm);
     // The demo vault as ARM sees it: two posture checks fail (purge protection off, public network access on
     // behind a firewall) so the report shows what failing looks like.
     const demoVault = arm.vaults.add({
@@ -179,6 +194,8 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
       SWEEP_SCHEDULE: process.env.SWEEP_SCHEDULE ?? "0 */10 * * * *",
       AKV_ROTATOR_ALLOWED_TARGETS: demoAllowedTargets(postgres, targets),
       SCHEDULED_ROTATION_SCHEDULE: process.env.SCHEDULED_ROTATION_SCHEDULE ?? "0 */5 * * * *",
+      // The demo consumer's short form (site:local/demo-web) resolves here; its resource group is allowed above.
+      CONSUMER_SUBSCRIPTION_ID: DEMO_SUBSCRIPTION_ID,
     };
     Object.assign(process.env, settings);
     resetRotatorApp();
@@ -216,7 +233,10 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
       seeded = await seedDemoSecrets(kv, postgres, graph, targets);
       await writeFile(path.join(stateDir, "seeded"), new Date().toISOString());
       print(`[stack] seeded demo secrets: ${seeded.join(", ")}`);
+      // The demo consumer was deployed before its secret existed: it starts again now and resolves it.
+      resolveReferences(consumerSite, resolveSecret);
     }
+    print(describeDemoConsumer(consumerSite));
 
     const description = {
       keyVault: {
@@ -237,6 +257,13 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
         url: arm.url,
         adminUrl: `${arm.url}/_emulator`,
         resources: [...arm.resources.values()].map((r) => r.id),
+      },
+      demoConsumer: {
+        consumer: DEMO_CONSUMER.consumer,
+        id: consumerSite.id,
+        secret: `demo/${DEMO_CONSUMER.secret}`,
+        setting: DEMO_CONSUMER.setting,
+        referencesUrl: `${arm.url}${consumerSite.id}/config/configreferences/appsettings?api-version=2022-03-01`,
       },
       graph: {
         url: graph.url,

@@ -74,6 +74,7 @@ async function main(): Promise<void> {
       `  PostgreSQL       ${stack.postgres.host}:${stack.postgres.port}   (local superuser in .local/stack.json)`,
       `  ARM              ${stack.arm.url}   (storage account 'demostorage': keys rotated through listKeys/regenerateKey)`,
       `  Microsoft Graph  ${stack.graph.url}   (application 'demo-app': client secrets; also Entra ID's token endpoint)`,
+      `  Demo consumer    web app 'demo-web' reads demo-api-key through a Key Vault reference: told after each rotation ([consumer] lines)`,
       `  Function key     ${stack.keys.functionKey}`,
       "",
       "  Rotate on demand:",

@@ -14,6 +14,8 @@ export interface ConsumerRound {
   /** How long to wait for the platform to show the new version (CONSUMER_WAIT_SECONDS). */
   waitMs: number;
   redactor: Redactor;
+  /** A crash seam after the consumers were told and before the ledger says so (tests; see RunState.mark). */
+  mark?: (point: string) => Promise<void>;
 }
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
@@ -55,6 +57,7 @@ export async function tellAndConfirm(round: ConsumerRound): Promise<ConsumerRepo
       reports.set(consumer.label, { ...base, state: "stale", detail: `could not be told: ${why(error)}` });
     }
   }
+  await round.mark?.("tell-consumers:told");
   await ledger.write(target.vault, target.secret, {
     version: target.version,
     reports: [...reports.values()],

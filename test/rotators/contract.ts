@@ -1,12 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ArmEmulator } from "../../local/arm/armEmulator.js";
+import { keyVaultResolver } from "../../local/arm/keyVaultResolver.js";
 import { EmulatorCredential } from "../../src/vault/emulatorCredential.js";
 import { SecretTagError } from "../../src/errors.js";
 import { generatePassword, satisfiesPolicy } from "../../src/rotation/passwordPolicy.js";
 import { planRotation } from "../../src/rotation/rotationPlan.js";
 import type { CredentialChange, Rotator, RotatorContext, SecretTags } from "../../src/rotators/rotator.js";
 import type { PasswordPolicy } from "../../src/rotation/passwordPolicy.js";
+import type { RotatorApp } from "../../src/rotation/createEngine.js";
+import type { RotationOutcome } from "../../src/rotation/rotationOutcome.js";
+import { startArm } from "../helpers/armFixture.js";
 import { azureContext } from "../helpers/rotatorContext.js";
 import { startRotationStack, type RotationStack } from "../helpers/rotationStack.js";
+
+/** The subscription the contract's consumer (an App Service app in resource group `apps`) lives in. */
+const CONSUMER_SUB = "0c0c0c0c-1111-2222-3333-444444444444";
 
 /** What a rotator's own test file provides to the contract suite. */
 export interface ContractSubject {
@@ -28,6 +36,8 @@ export interface ContractSubject {
   verifyRejectsWrongValue: boolean;
   /** Management-plane endpoints for rotators that use ARM or Graph (the emulators'). */
   azure?(): RotatorContext["azure"];
+  /** The subject's ARM emulator, where the consumer test adds its App Service app; one is started when absent. */
+  arm?(): ArmEmulator;
   /** Extra app settings for the engine run (ARM_ENDPOINT, GRAPH_ENDPOINT). */
   env?(): Record<string, string>;
   setup?(): Promise<void>;
@@ -37,7 +47,8 @@ export interface ContractSubject {
 /**
  * The contract every rotator passes, now and later: target parsing names missing tags, generated values
  * meet the policy, preflight changes nothing, apply is idempotent, verify tells good from bad, and the
- * engine rotates a real secret end to end with it.
+ * engine rotates a real secret end to end with it, telling the secret's consumer (an App Service app whose
+ * Key Vault reference then resolves a value the target accepts).
  */
 export function rotatorContract(name: string, subject: () => ContractSubject): void {
   describe(`rotator contract: ${name}`, () => {
@@ -90,6 +101,8 @@ export function rotatorContract(name: string, subject: () => ContractSubject): v
       ctx: RotatorContext,
     ): Promise<string> =>
       s.rotator.issue ? s.rotator.issue(target, change, ctx) : generatePassword(policy());
+    const rotateForced = (app: RotatorApp, secret: string): Promise<RotationOutcome> =>
+      app.engine.rotate({ vault: "contract", secret, trigger: "cli", force: true });
     const policy = (): PasswordPolicy => {
       if (!s.rotator.passwordPolicy) throw new Error(`${name} has no password policy`);
       return s.rotator.passwordPolicy;
@@ -179,6 +192,49 @@ export function rotatorContract(name: string, subject: () => ContractSubject): v
       else expect(satisfiesPolicy(latest.value as string, policy())).toBe(true);
     });
 
+    it("tells a consumer after the commit: the app resolves the new version, and the target accepts what it reads", async () => {
+      const { tags, value, extraSecrets } = await s.arrange(fresh());
+      for (const [secretName, extra] of Object.entries(extraSecrets ?? {}))
+        await stack.kv.setSecret(secretName, extra.value, { tags: extra.tags });
+      const own = s.arm ? undefined : await startArm();
+      try {
+        const arm = s.arm?.() ?? (own as ArmEmulator);
+        arm.resolveSecretsWith(keyVaultResolver([stack.vault.emulator]));
+        const secretName = `consumer-${fresh()}`;
+        const set = await stack.kv.setSecret(secretName, value, {
+          tags: { ...tags, Consumers: `site:apps/${secretName}-web` },
+        });
+        const site = arm.addSite({
+          subscriptionId: CONSUMER_SUB,
+          resourceGroup: "apps",
+          name: `${secretName}-web`,
+          appSettings: { VALUE: `@Microsoft.KeyVault(VaultName=contract;SecretName=${secretName})` },
+        });
+        expect(site.references.VALUE?.activeVersion).toBe(set.properties.version);
+        const env = s.env?.() ?? {};
+        const app = await stack.app({
+          env: {
+            ...env,
+            ARM_ENDPOINT: arm.url,
+            CONSUMER_SUBSCRIPTION_ID: CONSUMER_SUB,
+            CONSUMER_WAIT_SECONDS: "10",
+            AKV_ROTATOR_ALLOWED_TARGETS: `${env.AKV_ROTATOR_ALLOWED_TARGETS ?? stack.env.AKV_ROTATOR_ALLOWED_TARGETS ?? ""} contract=/subscriptions/${CONSUMER_SUB}/resourceGroups/apps`,
+          },
+        });
+        const outcome = await rotateForced(app, secretName);
+        expect(outcome.status, JSON.stringify(outcome)).toBe("rotated");
+        if (outcome.status !== "rotated") return;
+        expect(outcome.consumers).toMatchObject([{ state: "confirmed", version: outcome.newVersion }]);
+        const read = site.references.VALUE;
+        expect(read?.activeVersion).toBe(outcome.newVersion);
+        const latest = await stack.kv.getSecret(secretName);
+        if (s.accepts) expect(await accepts(latest.properties.tags ?? {}, read?.value ?? "")).toBe(true);
+        else expect(read?.value).toBe(latest.value);
+      } finally {
+        await own?.stop();
+      }
+    });
+
     if (!s.rotator.issue && !s.rotator.alternateOf) {
       if (s.accepts)
         it("replaces the single credential: after a rotation the old value no longer works", async () => {
@@ -188,12 +244,7 @@ export function rotatorContract(name: string, subject: () => ContractSubject): v
           const secretName = `single-${fresh()}`;
           await stack.kv.setSecret(secretName, value, { tags });
           const app = await stack.app({ env: s.env?.() ?? {} });
-          const outcome = await app.engine.rotate({
-            vault: "contract",
-            secret: secretName,
-            trigger: "cli",
-            force: true,
-          });
+          const outcome = await rotateForced(app, secretName);
           expect(outcome.status, JSON.stringify(outcome)).toBe("rotated");
           const latest = await stack.kv.getSecret(secretName);
           expect(await accepts(latest.properties.tags ?? {}, latest.value as string)).toBe(true);
@@ -211,12 +262,7 @@ export function rotatorContract(name: string, subject: () => ContractSubject): v
       const app = await stack.app({ env: s.env?.() ?? {} });
       const held = [{ value, tags: tags as Record<string, string> }];
       for (let round = 1; round <= 3; round += 1) {
-        const outcome = await app.engine.rotate({
-          vault: "contract",
-          secret: secretName,
-          trigger: "cli",
-          force: true,
-        });
+        const outcome = await rotateForced(app, secretName);
         expect(outcome.status, JSON.stringify(outcome)).toBe("rotated");
         const latest = await stack.kv.getSecret(secretName);
         held.push({ value: latest.value as string, tags: latest.properties.tags ?? {} });

@@ -19,6 +19,7 @@ export function keyRotatorSubject(
       arm = await startArm();
     },
     teardown: async () => arm?.stop(),
+    arm: () => arm,
     azure: () => azureContext({ arm: arm.url }),
     env: () => ({ ARM_ENDPOINT: arm.url }),
     arrange: async (id) => {

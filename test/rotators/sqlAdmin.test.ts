@@ -41,6 +41,7 @@ rotatorContract("sql-admin", () => ({
   rotator: sqlAdminRotator,
   setup: startBoth,
   teardown: stopBoth,
+  arm: () => arm,
   azure: () => azureContext({ arm: arm.url }),
   env: () => ({ ARM_ENDPOINT: arm.url }),
   arrange: async (id) => {

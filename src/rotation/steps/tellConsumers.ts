@@ -1,3 +1,4 @@
+import { SimulatedCrash } from "../../errors.js";
 import { logStale, tellAndConfirm } from "../consumerRound.js";
 import { need, type Step } from "./runState.js";
 
@@ -30,8 +31,10 @@ export const tellConsumers: Step = {
         ledger: deps.consumers.ledger,
         waitMs: (deps.settings.consumerWaitSeconds ?? 0) * 1000,
         redactor: run.redactor,
+        mark: run.mark,
       });
     } catch (error) {
+      if (error instanceof SimulatedCrash) throw error;
       // The ledger could not be read or written: report every consumer; the version stays committed.
       const detail = `not told: ${run.redactor.scrub((error as Error).message).slice(0, 200)}`;
       run.consumerReports = consumers.map((c) => ({

@@ -5,6 +5,7 @@ import { connect } from "node:net";
 import { SecretClient } from "@azure/keyvault-secrets";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SiteResource } from "../../../local/arm/armSites.js";
 import { startLocalStack, type RunningStack } from "../../../local/stack/localStack.js";
 import { pendingRecordName } from "../../../src/vault/pendingRecord.js";
 import { EmulatorCredential } from "../../../src/vault/emulatorCredential.js";
@@ -45,6 +46,27 @@ async function until<T>(
       throw new Error(`timed out waiting for ${what}\n${lines.slice(-30).join("\n")}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+interface RotatedBody {
+  status: string;
+  newVersion: string;
+  consumers?: { consumer: string; state: string; version: string }[];
+}
+
+/** Rotates demo-api-key on demand, after its own near-expiry rotation at start (which holds the lease until done). */
+async function rotateApiKey(): Promise<RotatedBody> {
+  await until("demo-api-key's rotation at start", () =>
+    auditFor("demo-api-key", "AkvRotator.SecretRotated").find((d) => d.trigger === "event"),
+  );
+  const res = await fetch(`${stack.host.url}/api/secrets/demo-api-key/rotate`, {
+    method: "POST",
+    headers: { "x-functions-key": stack.keys.functionKey, "content-type": "application/json" },
+    body: JSON.stringify({ force: true }),
+  });
+  const body = (await res.json()) as RotatedBody;
+  expect([res.status, body.status]).toEqual([200, "rotated"]);
+  return body;
 }
 
 const auditFor = (secret: string, type: string): Record<string, unknown>[] =>
@@ -224,6 +246,67 @@ describe("npm start's stack, end to end over HTTP", () => {
     await until("the manual rotation's audit event", () =>
       auditFor("demo-api-key", "AkvRotator.SecretRotated").find((d) => d.trigger === "http"),
     );
+  });
+
+  it("tells the demo consumer of each new demo-api-key: it resolves the new version, in the output and stack.json", async () => {
+    const described = JSON.parse(await readFile(path.join(dir, "stack.json"), "utf8")) as {
+      demoConsumer: { consumer: string; id: string; secret: string };
+    };
+    expect(described.demoConsumer).toMatchObject({
+      consumer: "site:local/demo-web",
+      secret: "demo/demo-api-key",
+    });
+    const site = stack.arm.resources.get(described.demoConsumer.id.toLowerCase()) as SiteResource;
+    const outcome = await rotateApiKey();
+    expect(outcome.consumers).toEqual([
+      { consumer: "site:local/demo-web", kind: "site", version: outcome.newVersion, state: "confirmed" },
+    ]);
+    expect(site.references.API_KEY?.activeVersion).toBe(outcome.newVersion);
+    expect(lines).toContain(
+      `[consumer]  demo-web resolves demo/demo-api-key to version ${outcome.newVersion.slice(0, 8)} (Resolved)`,
+    );
+  });
+
+  it("commits a rotation whose consumer cannot be told, reports it stale, and tells it once on the resume timer", async () => {
+    const site = [...stack.arm.resources.values()].find((r) => r.name === "demo-web") as SiteResource;
+    const refreshes = (): number =>
+      stack.arm.requests.filter((r) => r.method === "POST" && r.path.endsWith("/appsettings/refresh")).length;
+    const before = site.references.API_KEY?.activeVersion;
+    stack.arm.faults.inject({ operation: "refreshReferences", name: "demo-web", status: 403, count: 100 });
+    let outcome: RotatedBody;
+    try {
+      outcome = await rotateApiKey();
+    } finally {
+      stack.arm.faults.clear();
+    }
+    expect(outcome.consumers).toMatchObject([{ state: "stale", version: outcome.newVersion }]);
+    expect(stack.keyVault.store.get("demo-api-key").version.version).toBe(outcome.newVersion);
+    expect(site.references.API_KEY?.activeVersion).toBe(before);
+    const admin = (fn: string): Promise<Response> =>
+      fetch(`${stack.host.url}/admin/functions/${fn}`, {
+        method: "POST",
+        headers: { "x-functions-key": stack.keys.masterKey, "content-type": "application/json" },
+        body: "{}",
+      });
+    expect((await admin("complianceSweep")).status).toBe(202);
+    const report = await fetch(`${stack.host.url}/api/compliance`, {
+      headers: { "x-functions-key": stack.keys.functionKey },
+    });
+    const text = await report.text();
+    expect(text).toMatch(
+      /"secret":"demo-api-key"[^\n]*"consumers":\[\{"consumer":"site:local\/demo-web","kind":"site","version":"[0-9a-f]+","state":"stale"/,
+    );
+    const told = refreshes();
+    expect((await admin("resumeRotations")).status).toBe(202);
+    await until(
+      "the consumer told again",
+      () => (site.references.API_KEY?.activeVersion === outcome.newVersion ? true : undefined),
+      10_000,
+    );
+    expect(refreshes() - told).toBe(1);
+    expect((await admin("resumeRotations")).status).toBe(202);
+    expect(refreshes() - told).toBe(1);
+    expect(stack.keyVault.store.get("demo-api-key").version.version).toBe(outcome.newVersion);
   });
 
   it("rotates nothing on a duplicate delivery of the same event", async () => {
