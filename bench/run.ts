@@ -56,8 +56,8 @@ async function main(): Promise<void> {
     "",
     "Necessary to the protocol: on demand, the latest version read on arrival (coalescing: a request that waited for a rotation in flight is answered already-rotated); lease acquire and release; read the latest version and the pending record; note the rotation in the open-rotations index and take it off again (the resume timer's bound on the single-credential window); stage, commit, close; keep the audit event in the outbox, deliver it, delete it from the outbox (13). " +
       "Removed: the lease blob is now made only on a secret's first rotation (acquire first, create it on 404), where it was one PUT per rotation. " +
-      "Not needed, and left: staging (`stagePending` → `tagsOfLatest`) reads the pending record again (a second GET, answered 403 disabled: what `pendingState` just learned) and lists all the record's versions to read the tags of the disabled latest one for the ownership check; that listing grows by one version per rotation (a page per 25 rotations). " +
-      "Passing what `pendingState` saw to `stagePending` removes the GET; keeping the ownership tag check without the listing needs the tags from the pending-state read (e.g. `getSecret` of the latest version's properties through the versions list only when the record is not ours). test/rotation/roundTrips.test.ts pins the current count.",
+      "Beyond the protocol: staging lists the pending record's versions to read the owner tag of its disabled newest version (a disabled version cannot be read) before writing over it; the listing grows by one version per rotation (a page per 25 rotations). The pending record is not read a second time: the pending-state read already saw it disabled. " +
+      "test/rotation/roundTrips.test.ts pins the current count.",
     "",
   );
 

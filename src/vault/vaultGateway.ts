@@ -64,7 +64,9 @@ export class VaultGateway {
    * The pending record's state: `record` when a rotation is under way; `absent` when no secret of that name
    * exists at all (staging can then skip the ownership check it would otherwise read for).
    */
-  async pendingState(secretName: string): Promise<{ record?: PendingRecord; absent: boolean }> {
+  async pendingState(
+    secretName: string,
+  ): Promise<{ record?: PendingRecord; absent: boolean; disabled?: boolean }> {
     const recordName = pendingRecordName(secretName);
     let record: KeyVaultSecret;
     try {
@@ -73,7 +75,7 @@ export class VaultGateway {
       const e = error as { statusCode?: number; details?: unknown; message?: string };
       if (e.statusCode === 404) return { absent: true };
       // A disabled latest version is a finished rotation (Key Vault refuses to read it: 403 SecretDisabled).
-      if (e.statusCode === 403 && isDisabled(e.details)) return { absent: false };
+      if (e.statusCode === 403 && isDisabled(e.details)) return { absent: false, disabled: true };
       throw fromKeyVaultError(error, `reading the pending record of '${secretName}'`);
     }
     this.assertOwned(secretName, recordName, record.properties.tags);
@@ -98,10 +100,16 @@ export class VaultGateway {
     value: string,
     contentType: string | undefined,
     meta: Omit<PendingRecord, "recordName" | "version" | "value">,
-    knownAbsent = false,
+    /** What the pending-state read just saw: nothing there, or a disabled latest version (no need to GET it again). */
+    known: "absent" | "disabled" | undefined = undefined,
   ): Promise<PendingRecord> {
     const recordName = pendingRecordName(secretName);
-    const existingTags = knownAbsent ? undefined : await this.tagsOfLatest(recordName);
+    const existingTags =
+      known === "absent"
+        ? undefined
+        : known === "disabled"
+          ? await this.tagsOfLatestVersion(recordName)
+          : await this.tagsOfLatest(recordName);
     if (existingTags !== undefined) this.assertOwned(secretName, recordName, existingTags);
     const version = await writeOnce(
       this.retry,
@@ -243,6 +251,11 @@ export class VaultGateway {
       if (!(e.statusCode === 403 && isDisabled(e.details)))
         throw fromKeyVaultError(error, `reading '${name}'`);
     }
+    return this.tagsOfLatestVersion(name);
+  }
+
+  /** The tags of the newest version, read from the versions list (a disabled version cannot be read). */
+  private async tagsOfLatestVersion(name: string): Promise<Record<string, string>> {
     let latest: SecretProperties | undefined;
     for await (const v of this.client.listPropertiesOfSecretVersions(name)) {
       if (!latest || (v.createdOn?.getTime() ?? 0) >= (latest.createdOn?.getTime() ?? 0)) latest = v;

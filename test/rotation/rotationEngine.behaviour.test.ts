@@ -331,6 +331,29 @@ describe("rotation engine: outcomes and failure modes", () => {
     expect(await versions("taken")).toEqual([v1]);
   });
 
+  it("refuses to stage over a disabled secret that has the pending record's name", async () => {
+    const v1 = (
+      await stack.kv.setSecret("taken-off", "CANARY-taken-off", { tags: { RotatorType: "random" } })
+    ).properties.version as string;
+    const foreign = await stack.kv.setSecret("taken-off--pending", "someone else's", {
+      tags: { Owner: "other-team" },
+    });
+    await stack.kv.updateSecretProperties("taken-off--pending", foreign.properties.version as string, {
+      enabled: false,
+    });
+    const outcome = (await app.engine.rotate({
+      vault: "rotation",
+      secret: "taken-off",
+      trigger: "event",
+      expectedVersion: v1,
+    })) as FailedOutcome;
+    expect(outcome.error.code).toBe("PendingNameCollision");
+    expect(await versions("taken-off")).toEqual([v1]);
+    let records = 0;
+    for await (const _ of stack.kv.listPropertiesOfSecretVersions("taken-off--pending")) records += 1;
+    expect(records).toBe(1);
+  });
+
   it("audit events carry the rotation's facts; with the topic down they wait in the outbox and are redelivered", async () => {
     stack.topic.setDown(true);
     const v1 = (await stack.kv.setSecret("audited", "CANARY-audited", { tags: { RotatorType: "random" } }))

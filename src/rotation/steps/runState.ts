@@ -108,6 +108,8 @@ export interface RunState {
   current?: CurrentSecret;
   /** No secret of the pending record's name exists at all. */
   pendingAbsent?: boolean;
+  /** The pending record's latest version is disabled (a finished rotation). */
+  pendingDisabled?: boolean;
   pending?: PendingRecord;
   /** Resuming: the last step an earlier run of this rotation completed. */
   resumedAfter?: RotationStep;

@@ -34,7 +34,7 @@ export const stage: Step = {
         stagedAt: deps.now(),
         step: "stage",
       },
-      run.pendingAbsent ?? false,
+      run.pendingAbsent ? "absent" : run.pendingDisabled ? "disabled" : undefined,
     );
     run.pendingKept = true;
     return undefined;
