@@ -120,12 +120,14 @@ async function asChanger<T>(
  */
 async function assertMayAlter(client: pg.Client, role: string): Promise<void> {
   const result = await client.query<{ found: boolean; may: boolean }>(
+    // Every name schema-qualified: nothing a role on the server put first on the search_path can stand in.
     `SELECT t.rolname IS NOT NULL AS found,
-       t.rolname = current_user OR me.rolsuper OR (me.rolcreaterole AND NOT COALESCE(t.rolsuper, false)
-         AND (current_setting('server_version_num')::int < 160000
-              OR pg_has_role(current_user, t.oid, 'MEMBER WITH ADMIN OPTION'))) AS may
-     FROM pg_roles me LEFT JOIN pg_roles t ON t.rolname = $1
-     WHERE me.rolname = current_user`,
+       t.rolname OPERATOR(pg_catalog.=) current_user OR me.rolsuper
+       OR (me.rolcreaterole AND NOT COALESCE(t.rolsuper, false)
+         AND (pg_catalog.current_setting('server_version_num')::int OPERATOR(pg_catalog.<) 160000
+              OR pg_catalog.pg_has_role(current_user, t.oid, 'MEMBER WITH ADMIN OPTION'))) AS may
+     FROM pg_catalog.pg_roles me LEFT JOIN pg_catalog.pg_roles t ON t.rolname OPERATOR(pg_catalog.=) $1
+     WHERE me.rolname OPERATOR(pg_catalog.=) current_user`,
     [role],
   );
   const row = result.rows[0];

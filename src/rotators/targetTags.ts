@@ -43,6 +43,13 @@ export function parseHostAddress(address: string, secret: string, expected: stri
         "has a database name that is not valid URL encoding",
       );
     }
+    // Decoded, it goes into the driver's startup packet (NUL separates PostgreSQL's startup parameters).
+    if (CONTROL.test(database) || database === "")
+      throw new SecretTagError(
+        secret,
+        "ProviderAddress",
+        "has a database name with a control character (or an empty one) once decoded",
+      );
   }
   return {
     host,

@@ -29,6 +29,13 @@ rotatorContract("postgres", () => ({
 }));
 
 describe("postgres target from tags", () => {
+  it("refuses a database part that decodes to control characters (startup-parameter injection)", () => {
+    for (const db of ["postgres%00options%00-c%20search_path%3Devil", "x%0Ay", "%00", "%7F"])
+      expect(() =>
+        parsePostgresTarget({ ProviderAddress: `127.0.0.1:5432/${db}`, CredentialId: "app" }, "s"),
+      ).toThrow(/ProviderAddress.*control character/);
+  });
+
   const id =
     "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/my-pg";
   it("maps a flexible server resource ID to its Azure host, TLS required", () => {
