@@ -60,7 +60,12 @@ function normalApplication(path: string): string {
 
 export type BindingTarget =
   | { kind: "arm"; resourceId: string }
-  | { kind: "host"; host: string; port: number }
+  /**
+   * A host the app connects to. `serverId`: the resource ID of the server the host name was derived from
+   * (a server's DNS name is global, so only a host entry or that exact resource ID allows it: a scope that
+   * contains the ID does not prove the server named is the one in it).
+   */
+  | { kind: "host"; host: string; port: number; serverId?: string }
   | { kind: "application"; path: string };
 
 /** The list's ARM scopes that apply to secrets of `vault`: where the consumers those secrets name may lie. */
@@ -82,6 +87,8 @@ export function isTargetAllowed(
       const id = target.resourceId.toLowerCase();
       return id === entry.scope || id.startsWith(`${entry.scope}/`);
     }
+    if (entry.kind === "arm" && target.kind === "host" && target.serverId !== undefined)
+      return target.serverId.toLowerCase() === entry.scope;
     if (entry.kind === "host" && target.kind === "host") {
       const host = target.host.toLowerCase();
       const hostOk = entry.wildcardHost ? host.endsWith(`.${entry.host}`) : host === entry.host;

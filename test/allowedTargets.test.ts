@@ -1,6 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { armScopesFor, isTargetAllowed, parseAllowedTargets } from "../src/allowedTargets.js";
+import {
+  armScopesFor,
+  isTargetAllowed,
+  parseAllowedTargets,
+  type BindingTarget,
+} from "../src/allowedTargets.js";
+import { postgresRotator } from "../src/rotators/postgres.js";
+import { sqlLoginRotator } from "../src/rotators/sqlLogin.js";
 
 const parse = (raw: string): ReturnType<typeof parseAllowedTargets> => {
   const problems: string[] = [];
@@ -145,5 +152,43 @@ describe("armScopesFor: where the consumers of a vault's secrets may lie", () =>
     expect(armScopesFor(list, "PROD")).toHaveLength(2);
     expect(armScopesFor(list, "other")).toEqual(["/subscriptions/s1/resourcegroups/shared"]);
     expect(armScopesFor([], "prod")).toEqual([]);
+  });
+});
+
+describe("a host derived from a server's resource ID", () => {
+  const rg = "/subscriptions/s1/resourceGroups/orders";
+  const server = `${rg}/providers/Microsoft.Sql/servers/payments-prod-sql`;
+  const binding = (address: string): BindingTarget => {
+    const target = sqlLoginRotator.parseTarget(
+      { ProviderAddress: address, CredentialId: "payments_app", AdminAuth: "entra" },
+      "s",
+    );
+    const bound = sqlLoginRotator.binding(target).target;
+    if (!bound) throw new Error("no target");
+    return bound;
+  };
+  it("is not allowed by a scope containing the ID: server names are global, the name may be another team's", () => {
+    expect(isTargetAllowed(parse(`orders-kv=${rg}`), "orders-kv", binding(server))).toBe(false);
+    expect(isTargetAllowed(parse("/subscriptions/s1"), "orders-kv", binding(`${server}/databases/db`))).toBe(
+      false,
+    );
+  });
+  it("is allowed by the server's exact resource ID (a database of it too) or by its host", () => {
+    expect(isTargetAllowed(parse(server), "orders-kv", binding(server))).toBe(true);
+    expect(isTargetAllowed(parse(server), "orders-kv", binding(`${server}/databases/db`))).toBe(true);
+    expect(isTargetAllowed(parse("payments-prod-sql.database.windows.net:1433"), "v", binding(server))).toBe(
+      true,
+    );
+    const pg = postgresRotator.binding(
+      postgresRotator.parseTarget(
+        {
+          ProviderAddress: `${rg}/providers/Microsoft.DBforPostgreSQL/flexibleServers/other`,
+          CredentialId: "a",
+        },
+        "s",
+      ),
+    ).target as BindingTarget;
+    expect(isTargetAllowed(parse(rg), "v", pg)).toBe(false);
+    expect(isTargetAllowed(parse("other.postgres.database.azure.com:5432"), "v", pg)).toBe(true);
   });
 });

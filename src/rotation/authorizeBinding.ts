@@ -38,8 +38,11 @@ export async function authorizeBinding(plan: RotationPlan, authority: BindingAut
   const binding = plan.rotator.binding(plan.target);
   if (binding.target && !isTargetAllowed(allowedTargets, vault, binding.target)) {
     const shown = describe(binding.target);
+    const serverId = binding.target.kind === "host" ? binding.target.serverId : undefined;
     throw refused(
-      `secret '${secret}': ProviderAddress binds it to ${shown}, which ${SETTING} does not allow for vault '${vault}'; add '${vault}=${shown}' (or a scope containing it) to ${SETTING} to allow it`,
+      serverId
+        ? `secret '${secret}': ProviderAddress binds it to ${shown} (the host of ${serverId}), which ${SETTING} does not allow for vault '${vault}'; add '${vault}=${shown}' or the server's exact resource ID '${vault}=${serverId}' to ${SETTING} to allow it (a scope containing it is not enough: server names are global)`
+        : `secret '${secret}': ProviderAddress binds it to ${shown}, which ${SETTING} does not allow for vault '${vault}'; add '${vault}=${shown}' (or a scope containing it) to ${SETTING} to allow it`,
     );
   }
   if (binding.entraTokenHost !== undefined) {

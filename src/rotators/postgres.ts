@@ -1,3 +1,4 @@
+import { serverResourceId } from "./resourceId.js";
 import type { EventEmitter } from "node:events";
 import type pg from "pg";
 import { RotationError } from "../errors.js";
@@ -161,9 +162,13 @@ export const postgresRotator: Rotator<PostgresTarget> = {
   supportsDual: true,
   parseTarget: parsePostgresTarget,
   binding: (target) => ({
-    target: target.resourceId
-      ? { kind: "arm", resourceId: target.resourceId }
-      : { kind: "host", host: target.host, port: target.port },
+    // A resource ID names the server, but the app connects to the host derived from its name: that host.
+    target: {
+      kind: "host",
+      host: target.host,
+      port: target.port,
+      ...(target.resourceId ? { serverId: serverResourceId(target.resourceId) } : {}),
+    },
     ...(target.adminSecretName ? { adminSecret: target.adminSecretName } : {}),
   }),
   preflight: (target, change, ctx) =>

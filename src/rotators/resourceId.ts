@@ -47,3 +47,8 @@ export function formatResourceId(id: ResourceId): string {
   const pairs = types.map((t, i) => `${t}/${id.names[i] ?? ""}`).join("/");
   return `/subscriptions/${id.subscriptionId}/resourceGroups/${id.resourceGroup}/providers/${namespace ?? ""}/${pairs}`;
 }
+
+/** The server a server's or database's resource ID names (`…/servers/x/databases/y` -> `…/servers/x`). */
+export function serverResourceId(resourceId: string): string {
+  return resourceId.replace(/\/databases\/[^/]+$/i, "");
+}

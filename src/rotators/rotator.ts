@@ -48,7 +48,7 @@ export interface TargetBinding {
   /** The target itself; absent when there is none (random values). */
   target?:
     | { kind: "arm"; resourceId: string }
-    | { kind: "host"; host: string; port: number }
+    | { kind: "host"; host: string; port: number; serverId?: string }
     | { kind: "application"; path: string };
   /** `AdminSecretName`: the secret whose login is used on the target. */
   adminSecret?: string;

@@ -1,3 +1,4 @@
+import { serverResourceId } from "./resourceId.js";
 import { RotationError } from "../errors.js";
 import type { CredentialChange, Rotator, RotatorContext } from "./rotator.js";
 import {
@@ -83,9 +84,13 @@ export const sqlLoginRotator: Rotator<SqlLoginTarget> = {
   supportsDual: true,
   parseTarget: parseSqlLoginTarget,
   binding: (target) => ({
-    target: target.resourceId
-      ? { kind: "arm", resourceId: target.resourceId }
-      : { kind: "host", host: target.endpoint.host, port: target.endpoint.port },
+    // A resource ID names the server, but the app connects to the host derived from its name: that host.
+    target: {
+      kind: "host",
+      host: target.endpoint.host,
+      port: target.endpoint.port,
+      ...(target.resourceId ? { serverId: serverResourceId(target.resourceId) } : {}),
+    },
     ...(target.admin.kind === "secret" ? { adminSecret: target.admin.secretName } : {}),
     ...(target.admin.kind === "entra" ? { entraTokenHost: target.endpoint.host } : {}),
   }),
