@@ -57,7 +57,7 @@ it("a rotation a crashed run left open is resumed by the timer once its lease ex
 
 it("an entry with no rotation behind it (a crash before staging) is dropped, and nothing is rotated", async () => {
   const set = await stack.kv.setSecret("never-staged", "CANARY-never", { tags: { RotatorType: "random" } });
-  await new OpenRotations(app.container).opened("resume", "never-staged");
+  await new OpenRotations(app.container).opened("resume", "never-staged", "0000-never-staged");
   await tick();
   expect(await openEntries()).toEqual([]);
   expect((await stack.kv.getSecret("never-staged")).properties.version).toBe(set.properties.version);

@@ -1,3 +1,4 @@
+import { pendingRecordTags } from "../../src/vault/pendingRecord.js";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RotatorApp } from "../../src/rotation/createEngine.js";
@@ -329,6 +330,31 @@ describe("rotation engine: outcomes and failure modes", () => {
     expect(outcome.error.code).toBe("PendingNameCollision");
     expect((await stack.kv.getSecret("taken--pending")).value).toBe("someone else's");
     expect(await versions("taken")).toEqual([v1]);
+  });
+
+  it("never resumes a pending record it did not stage: one forged by whoever may set secrets is refused", async () => {
+    const v1 = (await stack.kv.setSecret("forged", "CANARY-forged", { tags: { RotatorType: "random" } }))
+      .properties.version as string;
+    await stack.kv.setSecret("forged--pending", "Attacker-Chosen-Pass-1", {
+      tags: pendingRecordTags("forged", {
+        rotationId: "f0f0f0f0-0000-4000-8000-000000000001",
+        baseVersion: v1,
+        credentialId: "",
+        trigger: "event",
+        stagedAt: new Date(),
+        step: "stage",
+      }),
+    });
+    const outcome = (await app.engine.rotate({
+      vault: "rotation",
+      secret: "forged",
+      trigger: "sweep",
+    })) as FailedOutcome;
+    expect(outcome.status).toBe("failed");
+    expect(outcome.error).toMatchObject({ code: "PendingConflict", retryable: false });
+    expect(outcome.error.message).toContain("did not stage");
+    expect(await versions("forged")).toEqual([v1]);
+    expect((await stack.kv.getSecret("forged")).value).toBe("CANARY-forged");
   });
 
   it("refuses to stage over a disabled secret that has the pending record's name", async () => {

@@ -59,6 +59,16 @@ export const readCurrent: Step = {
         false,
       );
     }
+    // Only a rotation this app staged: the pending record's name and tags are anyone's who may set secrets.
+    if (deps.openRotations) {
+      const noted = await deps.openRotations.rotationOf(request.vault, request.secret);
+      if (noted !== pending.rotationId)
+        throw new RotationError(
+          "PendingConflict",
+          `the pending record '${pending.recordName}' names rotation ${pending.rotationId}, which this app did not stage (its index of open rotations ${noted ? `names ${noted}` : "has none"}); check it, then disable it`,
+          false,
+        );
+    }
     run.resumedAfter = pending.step === "verify" ? "verify" : "stage";
     return undefined;
   },
