@@ -63,7 +63,13 @@ async function authorizeAdminSecret(
   const { secret } = authority;
   if (adminName.toLowerCase() === secret.toLowerCase())
     throw refused(`secret '${secret}': AdminSecretName names the secret itself`);
-  const admin = await authority.readSecret(adminName);
+  // A secret that does not exist is refused as one that does not name this secret: the failure tells the
+  // tag-writer nothing about which secrets exist.
+  const admin = await authority.readSecret(adminName).catch((error: unknown) => {
+    if ((error as { code?: unknown }).code === "SecretNotFound")
+      return { tags: {} as Record<string, string>, value: "" };
+    throw error;
+  });
   const allowedFor = (admin.tags[ADMIN_FOR_TAG] ?? "")
     .split(/[,\s]+/)
     .filter(Boolean)
@@ -73,8 +79,10 @@ async function authorizeAdminSecret(
       `secret '${secret}': AdminSecretName names '${adminName}', whose ${ADMIN_FOR_TAG} tag does not list '${secret}'; add '${secret}' to the ${ADMIN_FOR_TAG} tag of '${adminName}' to allow it`,
     );
   const login = adminLoginName(admin);
-  const rotated = [plan.credentialId, plan.activeCredentialId].map((l) => l.toLowerCase());
-  if (login !== undefined && rotated.includes(login.toLowerCase()))
+  // As servers compare names: case, width (SQL Server's usual collation) and trailing blanks aside.
+  const same = (name: string): string => name.normalize("NFKC").trim().toLowerCase();
+  const rotated = [plan.credentialId, plan.activeCredentialId].map(same);
+  if (login !== undefined && rotated.includes(same(login)))
     throw refused(
       `secret '${secret}': AdminSecretName names '${adminName}', which holds the login '${login}' this rotation changes; an admin secret must hold another login`,
     );

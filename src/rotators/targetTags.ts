@@ -124,6 +124,8 @@ export function loginNameTag(
   const size = limit.unit === "bytes" ? Buffer.byteLength(value, "utf8") : value.length;
   if (value.length === 0 || size > limit.max || CONTROL.test(value))
     throw new SecretTagError(secret, tag, `must be ${limit.what} of 1 to ${limit.max} ${limit.unit}`);
+  // Servers compare names ignoring trailing blanks (SQL Server) : "app " would be another spelling of "app".
+  if (value.trim() !== value) throw new SecretTagError(secret, tag, "must not begin or end with white space");
   return value;
 }
 

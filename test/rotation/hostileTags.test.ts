@@ -173,6 +173,53 @@ describe("hostile tags, through the engine", () => {
     expect(cleartext.connections.length).toBe(before);
   });
 
+  it("the same login in another width (as SQL Server's collation compares) is the same login", async () => {
+    await stack.kv.setSecret("hx-wide-admin", "CANARY-wide", {
+      tags: { CredentialId: "shared_login", AkvRotatorAdminFor: "hx-wide" },
+    });
+    const before = cleartext.connections.length;
+    await refused(
+      "hx-wide",
+      {
+        RotatorType: "postgres",
+        ProviderAddress: `127.0.0.1:${cleartext.port}/db`,
+        // Fullwidth letters: NFKC makes them "shared_login".
+        CredentialId: "\uff53hared_login",
+        AdminSecretName: "hx-wide-admin",
+      },
+      "BindingNotAllowed",
+      ["another login"],
+    );
+    expect(cleartext.connections.length).toBe(before);
+  });
+
+  it("a login name with a trailing blank (another spelling of the same login on SQL Server) is refused", async () => {
+    await refused(
+      "hx-blank",
+      {
+        RotatorType: "postgres",
+        ProviderAddress: `127.0.0.1:${cleartext.port}/db`,
+        CredentialId: "shared_login ",
+      },
+      "MisconfiguredSecret",
+      ["CredentialId", "white space"],
+    );
+  });
+
+  it("an AdminSecretName naming a secret that does not exist is refused like one that does not allow it", async () => {
+    await refused(
+      "hx-ghost",
+      {
+        RotatorType: "postgres",
+        ProviderAddress: `127.0.0.1:${cleartext.port}/db`,
+        CredentialId: "u",
+        AdminSecretName: "no-such-secret-here",
+      },
+      "BindingNotAllowed",
+      ["AkvRotatorAdminFor"],
+    );
+  });
+
   it.each([
     ["cleartext", () => cleartext],
     ["MD5", () => md5],

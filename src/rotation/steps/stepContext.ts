@@ -50,7 +50,14 @@ export function rotatorContext(run: RunState, deps: StepDeps): RotatorContext {
     },
     readSecret: async (name) => {
       const s = await run.gateway.readLatest(name);
-      run.redactor.add(s.value, extractCredential(s.value, s.contentType, name));
+      run.redactor.add(s.value);
+      // The credential inside it joins the redactor too; a value of another shape is the reader's concern
+      // (an admin secret is checked for its AkvRotatorAdminFor tag before its value is looked at).
+      try {
+        run.redactor.add(extractCredential(s.value, s.contentType, name));
+      } catch {
+        // Not a shape this secret can be read as: the whole value is redacted above.
+      }
       return { value: s.value, tags: s.tags, ...(s.contentType ? { contentType: s.contentType } : {}) };
     },
   };
