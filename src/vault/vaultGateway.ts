@@ -102,6 +102,7 @@ export class VaultGateway {
     meta: Omit<PendingRecord, "recordName" | "version" | "value">,
     /** What the pending-state read just saw: nothing there, or a disabled latest version (no need to GET it again). */
     known: "absent" | "disabled" | undefined = undefined,
+    signal?: AbortSignal,
   ): Promise<PendingRecord> {
     const recordName = pendingRecordName(secretName);
     const existingTags =
@@ -136,6 +137,7 @@ export class VaultGateway {
           : undefined;
       },
       (error) => fromKeyVaultError(error, `staging the pending record of '${secretName}'`),
+      signal,
     );
     return { ...meta, recordName, version, value };
   }
@@ -158,7 +160,11 @@ export class VaultGateway {
   }
 
   /** Writes the new version once: a lost answer is told from a write that did not land by its RotationId tag. */
-  async commit(name: string, input: CommitInput): Promise<{ version: string; expiresOn: Date }> {
+  async commit(
+    name: string,
+    input: CommitInput,
+    signal?: AbortSignal,
+  ): Promise<{ version: string; expiresOn: Date }> {
     const rotationId = input.tags.RotationId;
     return writeOnce(
       this.retry,
@@ -181,6 +187,7 @@ export class VaultGateway {
           : undefined;
       },
       (error) => fromKeyVaultError(error, `writing the new version of '${name}'`),
+      signal,
     );
   }
 

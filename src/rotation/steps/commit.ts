@@ -50,19 +50,25 @@ export const commit: Step = {
     const pending = need(run.pending, "the pending record");
     const at = deps.now();
     try {
-      const written = await run.gateway.commit(run.request.secret, {
-        value: pending.value,
-        tags: committedTags(current.tags, plan, {
-          rotationId: run.rotationId,
-          trigger: pending.trigger,
-          previousVersion: current.version,
-          at,
-        }),
-        ...(current.contentType ? { contentType: current.contentType } : {}),
-        expiresOn: new Date(at.getTime() + plan.validityDays * DAY_MS),
-      });
+      const written = await run.gateway.commit(
+        run.request.secret,
+        {
+          value: pending.value,
+          tags: committedTags(current.tags, plan, {
+            rotationId: run.rotationId,
+            trigger: pending.trigger,
+            previousVersion: current.version,
+            at,
+          }),
+          ...(current.contentType ? { contentType: current.contentType } : {}),
+          expiresOn: new Date(at.getTime() + plan.validityDays * DAY_MS),
+        },
+        run.signal,
+      );
       run.committed = { previousVersion: current.version, credentialId: plan.credentialId, ...written };
     } catch (error) {
+      // Past the run's deadline the run has already returned and another may be resuming: touch nothing.
+      if (run.signal.aborted) throw error;
       run.committed = await afterFailedCommit(run, deps, current, error);
     }
     return undefined;

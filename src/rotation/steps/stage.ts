@@ -35,6 +35,7 @@ export const stage: Step = {
         step: "stage",
       },
       run.pendingAbsent ? "absent" : run.pendingDisabled ? "disabled" : undefined,
+      run.signal,
     );
     run.pendingKept = true;
     return undefined;
