@@ -44,7 +44,8 @@ async function secretWithConsumers(prefix: string) {
     resourceGroup: "apps",
     store: "store",
     key: `${name}-sentinel`,
-    value: "initial",
+    // A sentinel of this secret, as the store's owner sets it once.
+    value: `rotation/${name}`,
   });
   return { name, version: set.properties.version as string, nv, ca, sentinel };
 }
@@ -68,6 +69,25 @@ describe("tell-consumers: API Management, Container Apps, App Configuration", ()
     expect(outcome.consumers?.[1]?.detail).toContain("does not show which version");
     expect(outcome.consumers?.[2]?.detail).toContain("own refresh interval");
     expect(JSON.stringify(outcome)).not.toContain(latest.value as string);
+  });
+
+  it("an App Configuration key that is not this secret's sentinel is never overwritten (reported stale, and why)", async () => {
+    const victim = s.arm.addKeyValue({
+      subscriptionId: CONSUMER_SUB,
+      resourceGroup: "apps",
+      store: "store",
+      key: "PaymentsApiBaseUrl",
+      value: "https://payments.internal",
+    });
+    const set = await s.stack.kv.setSecret("my-api-key", "CANARY-my-api-key", {
+      tags: { RotatorType: "random", Consumers: "appconfig:apps/store/PaymentsApiBaseUrl" },
+    });
+    const outcome = await s.rotate(s.app, "my-api-key", set.properties.version as string);
+    expect(outcome.status, JSON.stringify(outcome)).toBe("rotated");
+    if (outcome.status !== "rotated") return;
+    expect(victim.value).toBe("https://payments.internal");
+    expect(outcome.consumers).toMatchObject([{ state: "stale" }]);
+    expect(outcome.consumers?.[0]?.detail).toContain("not a sentinel of rotation/my-api-key");
   });
 
   it("a named value whose refresh fails is stale; a later run refreshes it once and confirms it", async () => {
