@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SimulatedCrash } from "../../src/errors.js";
+import { LeaseManager } from "../../src/rotation/blobLease.js";
 import { pendingRecordName } from "../../src/vault/pendingRecord.js";
 import type { RotatorApp } from "../../src/rotation/createEngine.js";
 import { startPostgresFixture, type PostgresFixture } from "../helpers/postgresFixture.js";
@@ -106,5 +108,34 @@ describe("rotation engine with the postgres rotator, end to end", () => {
     expect(await pgfx.canLogin("app_a", body3.password)).toBe(true);
     expect(await pgfx.canLogin("app_a", "CANARY-dual-a-1")).toBe(false);
     expect(await pgfx.canLogin("app_b", body2.password)).toBe(true);
+  });
+
+  it("a staged rotation whose target is no longer allowed is not applied when it resumes", async () => {
+    await pgfx.createRole("app_revoked", "CANARY-revoked-old-1");
+    const set = await stack.kv.setSecret("pg-revoked", "CANARY-revoked-old-1", {
+      tags: { CredentialId: "app_revoked", ProviderAddress: pgfx.address, RotatorType: "postgres" },
+    });
+    const crashing = await stack.app({
+      checkpoint: (at) => {
+        if (at === "apply") throw new SimulatedCrash(at);
+      },
+    });
+    const request = {
+      vault: "rotation",
+      secret: "pg-revoked",
+      trigger: "event" as const,
+      expectedVersion: set.properties.version as string,
+    };
+    await expect(crashing.engine.rotate(request)).rejects.toBeInstanceOf(SimulatedCrash);
+    await app.container
+      .getBlobClient(LeaseManager.blobName("rotation", "pg-revoked"))
+      .getBlobLeaseClient()
+      .breakLease(0);
+    // The operator takes the server off the list before the rotation resumes.
+    const revoked = await stack.app({ env: { AKV_ROTATOR_ALLOWED_TARGETS: "applications/*" } });
+    const outcome = await revoked.engine.rotate({ ...request, trigger: "sweep" });
+    expect(outcome).toMatchObject({ status: "failed", error: { code: "BindingNotAllowed" } });
+    expect(await pgfx.canLogin("app_revoked", "CANARY-revoked-old-1")).toBe(true);
+    expect((await stack.kv.getSecret("pg-revoked")).properties.version).toBe(set.properties.version);
   });
 });
