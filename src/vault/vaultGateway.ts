@@ -36,6 +36,9 @@ export interface CommitInput {
  * (throttling aside: a 429 was not carried out), and are tried again only after reading that the first
  * attempt did not land (its `RotationId` tag).
  */
+/** What reading the pending record found when there is none to resume: no such secret, or a closed one. */
+export type PendingSeen = "absent" | "disabled";
+
 export class VaultGateway {
   private readonly writer: SecretClient;
 
@@ -64,22 +67,20 @@ export class VaultGateway {
    * The pending record's state: `record` when a rotation is under way; `absent` when no secret of that name
    * exists at all (staging can then skip the ownership check it would otherwise read for).
    */
-  async pendingState(
-    secretName: string,
-  ): Promise<{ record?: PendingRecord; absent: boolean; disabled?: boolean }> {
+  async pendingState(secretName: string): Promise<{ record?: PendingRecord; seen?: PendingSeen }> {
     const recordName = pendingRecordName(secretName);
     let record: KeyVaultSecret;
     try {
       record = await this.client.getSecret(recordName);
     } catch (error) {
       const e = error as { statusCode?: number; details?: unknown; message?: string };
-      if (e.statusCode === 404) return { absent: true };
+      if (e.statusCode === 404) return { seen: "absent" };
       // A disabled latest version is a finished rotation (Key Vault refuses to read it: 403 SecretDisabled).
-      if (e.statusCode === 403 && isDisabled(e.details)) return { absent: false, disabled: true };
+      if (e.statusCode === 403 && isDisabled(e.details)) return { seen: "disabled" };
       throw fromKeyVaultError(error, `reading the pending record of '${secretName}'`);
     }
     this.assertOwned(secretName, recordName, record.properties.tags);
-    if (record.properties.enabled === false) return { absent: false };
+    if (record.properties.enabled === false) return { seen: "disabled" };
     const parsed = parsePendingTags(record.properties.tags);
     if (!parsed) {
       throw new RotationError(
@@ -90,7 +91,6 @@ export class VaultGateway {
     }
     return {
       record: { ...parsed, recordName, version: record.properties.version ?? "", value: record.value ?? "" },
-      absent: false,
     };
   }
 
@@ -101,7 +101,7 @@ export class VaultGateway {
     contentType: string | undefined,
     meta: Omit<PendingRecord, "recordName" | "version" | "value">,
     /** What the pending-state read just saw: nothing there, or a disabled latest version (no need to GET it again). */
-    known: "absent" | "disabled" | undefined = undefined,
+    known: PendingSeen | undefined = undefined,
     signal?: AbortSignal,
   ): Promise<PendingRecord> {
     const recordName = pendingRecordName(secretName);

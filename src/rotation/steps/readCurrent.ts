@@ -17,9 +17,8 @@ export const readCurrent: Step = {
     const current = run.current ?? (await gateway.readLatest(request.secret));
     redactor.add(current.value);
     run.current = current;
-    const { record: pending, absent, disabled } = await gateway.pendingState(request.secret);
-    run.pendingAbsent = absent;
-    run.pendingDisabled = disabled === true;
+    const { record: pending, seen } = await gateway.pendingState(request.secret);
+    if (seen) run.pendingSeen = seen;
     if (!pending) {
       if (request.resumeOnly) {
         // An index entry left by a run that died before staging: nothing to resume.

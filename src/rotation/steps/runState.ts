@@ -8,7 +8,7 @@ import type { OpenRotations } from "../openRotations.js";
 import type { Logger } from "../../logging/logger.js";
 import type { CredentialChange, RotatorContext } from "../../rotators/rotator.js";
 import type { PendingRecord } from "../../vault/pendingRecord.js";
-import type { CurrentSecret, VaultGateway } from "../../vault/vaultGateway.js";
+import type { CurrentSecret, PendingSeen, VaultGateway } from "../../vault/vaultGateway.js";
 import type { Redactor } from "../redaction.js";
 import type { RotationPlan } from "../rotationPlan.js";
 import type { RotatedOutcome, RotationTrigger, SkipReason } from "../rotationOutcome.js";
@@ -106,10 +106,8 @@ export interface RunState {
   /** A rotation is staged and will be resumed by the next run. */
   pendingKept: boolean;
   current?: CurrentSecret;
-  /** No secret of the pending record's name exists at all. */
-  pendingAbsent?: boolean;
-  /** The pending record's latest version is disabled (a finished rotation). */
-  pendingDisabled?: boolean;
+  /** No pending record to resume: none at all, or a closed one (staging need not read it again). */
+  pendingSeen?: PendingSeen;
   pending?: PendingRecord;
   /** Resuming: the last step an earlier run of this rotation completed. */
   resumedAfter?: RotationStep;

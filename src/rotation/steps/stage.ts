@@ -34,7 +34,7 @@ export const stage: Step = {
         stagedAt: deps.now(),
         step: "stage",
       },
-      run.pendingAbsent ? "absent" : run.pendingDisabled ? "disabled" : undefined,
+      run.pendingSeen,
       run.signal,
     );
     run.pendingKept = true;
