@@ -104,7 +104,7 @@ export async function createRotatorApp(config: AppConfig, options: CreateOptions
     settings: config,
     ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
     ...(options.now ? { now: options.now } : {}),
-    consumers: { ledger: consumerLedger },
+    consumerLedger,
   });
   return { config, engine, audit, vaults, container, credential, throttle, openRotations, consumerLedger };
 }

@@ -37,12 +37,10 @@ export interface EngineDeps {
   now?: () => Date;
   /** Test seam: runs at each step boundary. A SimulatedCrash thrown here ends the run as a process death would. */
   checkpoint?: (step: RotationStep | (string & {}), request: RotationRequest) => void | Promise<void>;
-  /** The protocol's steps, in order: ROTATION_SEQUENCE unless a caller adds one (authorize, consumers). */
-  steps?: readonly Step[];
-  /** The index of rotations under way (the resume timer's). */
-  openRotations?: OpenRotations;
-  /** The consumer ledger and the ARM scopes consumers may lie in. */
-  consumers?: StepDeps["consumers"];
+  /** The index of rotations under way (the resume timer's; also what the app staged). */
+  openRotations: OpenRotations;
+  /** Which version each consumer of a secret was told of. */
+  consumerLedger: StepDeps["consumerLedger"];
 }
 
 /** What an outcome is built from: enough for a skip or a failure, also before any lease is held. */
@@ -62,7 +60,7 @@ export class RotationEngine {
 
   constructor(private readonly deps: EngineDeps) {
     this.now = deps.now ?? (() => new Date());
-    this.steps = deps.steps ?? ROTATION_SEQUENCE;
+    this.steps = ROTATION_SEQUENCE;
     this.stepDeps = {
       audit: deps.audit,
       logger: deps.logger,
@@ -70,8 +68,8 @@ export class RotationEngine {
       credential: deps.credential,
       azure: deps.azure,
       now: this.now,
-      ...(deps.openRotations ? { openRotations: deps.openRotations } : {}),
-      ...(deps.consumers ? { consumers: deps.consumers } : {}),
+      openRotations: deps.openRotations,
+      consumerLedger: deps.consumerLedger,
     };
   }
 

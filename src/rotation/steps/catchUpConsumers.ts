@@ -18,14 +18,14 @@ export const catchUpConsumers: Step = {
   always: true,
   run: async (run, deps) => {
     const { request } = run;
-    if (!deps.consumers || request.dryRun) return undefined;
+    if (request.dryRun) return undefined;
     // Its failure is the read step's failure (the secret is missing, Key Vault refuses): not caught here.
     const latest = await run.gateway.readLatest(request.secret);
     run.redactor.add(latest.value);
     run.current = latest;
     if (!CONSUMER_TAGS.some((tag) => latest.tags[tag] !== undefined)) return undefined;
     try {
-      const entry = await deps.consumers.ledger.read(request.vault, request.secret);
+      const entry = await deps.consumerLedger.read(request.vault, request.secret);
       if (!entry || entry.reports.every((r) => r.state === "confirmed")) return undefined;
       if (latest.version !== entry.version) return undefined;
       run.current = undefined;
@@ -44,7 +44,7 @@ export const catchUpConsumers: Step = {
           since: latest.createdOn ?? deps.now(),
         },
         ctx: { credential: deps.credential, azure: deps.azure, signal: run.signal },
-        ledger: deps.consumers.ledger,
+        ledger: deps.consumerLedger,
         waitMs: (deps.settings.consumerWaitSeconds ?? 0) * 1000,
         redactor: run.redactor,
       });

@@ -40,7 +40,7 @@ export const closePending: Step = {
     await run.gateway.disablePending(need(run.pending, "the pending record"));
     run.pendingKept = false;
     await run.mark("close-pending:disabled");
-    await deps.openRotations?.closed(run.request.vault, run.request.secret);
+    await deps.openRotations.closed(run.request.vault, run.request.secret);
     return undefined;
   },
 };

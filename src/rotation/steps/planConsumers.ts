@@ -48,8 +48,8 @@ export const planConsumers: Step = {
           secret,
         );
       run.consumers = consumers;
-      if (consumers.length > 0 && deps.consumers && run.resumedAfter !== "commit")
-        run.unconfirmedConsumers = await unconfirmed(consumers, current.version, deps.consumers.ledger, run);
+      if (consumers.length > 0 && run.resumedAfter !== "commit")
+        run.unconfirmedConsumers = await unconfirmed(consumers, current.version, deps.consumerLedger, run);
     } catch (error) {
       if (run.resumedAfter !== "commit") throw error;
       run.consumers = [];

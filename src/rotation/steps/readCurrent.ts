@@ -22,7 +22,7 @@ export const readCurrent: Step = {
     if (!pending) {
       if (request.resumeOnly) {
         // An index entry left by a run that died before staging: nothing to resume.
-        await deps.openRotations?.closed(request.vault, request.secret);
+        await deps.openRotations.closed(request.vault, request.secret);
         return { skip: "not-due", detail: "no rotation of this secret is under way" };
       }
       if (request.expectedVersion && current.version !== request.expectedVersion.toLowerCase())
@@ -59,15 +59,13 @@ export const readCurrent: Step = {
       );
     }
     // Only a rotation this app staged: the pending record's name and tags are anyone's who may set secrets.
-    if (deps.openRotations) {
-      const noted = await deps.openRotations.rotationOf(request.vault, request.secret);
-      if (noted !== pending.rotationId)
-        throw new RotationError(
-          "PendingConflict",
-          `the pending record '${pending.recordName}' names rotation ${pending.rotationId}, which this app did not stage (its index of open rotations ${noted ? `names ${noted}` : "has none"}); check it, then disable it`,
-          false,
-        );
-    }
+    const noted = await deps.openRotations.rotationOf(request.vault, request.secret);
+    if (noted !== pending.rotationId)
+      throw new RotationError(
+        "PendingConflict",
+        `the pending record '${pending.recordName}' names rotation ${pending.rotationId}, which this app did not stage (its index of open rotations ${noted ? `names ${noted}` : "has none"}); check it, then disable it`,
+        false,
+      );
     run.resumedAfter = pending.step === "verify" ? "verify" : "stage";
     return undefined;
   },

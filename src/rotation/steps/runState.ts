@@ -64,11 +64,6 @@ export interface EngineSettings {
   consumerWaitSeconds?: number;
 }
 
-/** What telling consumers needs: who is remembered, and which ARM scopes the app may touch. */
-export interface ConsumerDeps {
-  ledger: ConsumerLedger;
-}
-
 /** What the steps use besides the run itself. */
 export interface StepDeps {
   audit: AuditTrail;
@@ -77,10 +72,10 @@ export interface StepDeps {
   credential: TokenCredential;
   azure: RotatorContext["azure"];
   now: () => Date;
-  /** The index of rotations under way, for the resume timer; absent: not kept. */
-  openRotations?: OpenRotations;
-  /** Consumers: absent, a secret that names any is refused (fail closed). */
-  consumers?: ConsumerDeps;
+  /** The index of rotations under way: what the resume timer resumes, and the app's record of what it staged. */
+  openRotations: OpenRotations;
+  /** Which version each consumer of a secret was told of, and what it showed. */
+  consumerLedger: ConsumerLedger;
 }
 
 /** The version a rotation wrote (or found written, when it resumed after the commit). */

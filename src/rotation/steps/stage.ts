@@ -20,7 +20,7 @@ export const stage: Step = {
     );
     redactor.add(value);
     // Indexed before it is staged: the resume timer finds it whatever happens next.
-    await deps.openRotations?.opened(request.vault, request.secret, run.rotationId);
+    await deps.openRotations.opened(request.vault, request.secret, run.rotationId);
     await run.mark("stage:indexed");
     run.pending = await gateway.stagePending(
       request.secret,

@@ -13,7 +13,7 @@ export const tellConsumers: Step = {
   writes: true,
   run: async (run, deps) => {
     const consumers = run.consumers ?? [];
-    if (consumers.length === 0 || !deps.consumers) return undefined;
+    if (consumers.length === 0) return undefined;
     const committed = need(run.committed, "the committed version");
     // Resumed after the commit, the latest version read is the one committed; otherwise the commit just happened.
     const since = (run.resumedAfter === "commit" ? run.current?.createdOn : undefined) ?? deps.now();
@@ -28,7 +28,7 @@ export const tellConsumers: Step = {
         consumers,
         target,
         ctx: { credential: deps.credential, azure: deps.azure, signal: run.signal },
-        ledger: deps.consumers.ledger,
+        ledger: deps.consumerLedger,
         waitMs: (deps.settings.consumerWaitSeconds ?? 0) * 1000,
         redactor: run.redactor,
         mark: run.mark,

@@ -31,7 +31,7 @@ export const verify: Step = {
         await run.mark("verify:retired");
         await run.gateway.disablePending(pending);
         run.pendingKept = false;
-        await deps.openRotations?.closed(run.request.vault, run.request.secret);
+        await deps.openRotations.closed(run.request.vault, run.request.secret);
         throw new RotationError(
           "VerifyFailed",
           `the target does not hold the issued value: ${reason}; the next run issues a new one`,
