@@ -6,6 +6,8 @@
  */
 export class Redactor {
   private readonly values = new Set<string>();
+  /** Built on the first scrub after a value was added: telemetry scrubs every attribute of every span. */
+  private pattern: RegExp | undefined;
 
   add(...values: (string | undefined)[]): void {
     for (const v of values) {
@@ -14,6 +16,9 @@ export class Redactor {
         // The same value as it appears inside JSON or a SQL literal.
         this.values.add(JSON.stringify(v).slice(1, -1));
         this.values.add(v.replaceAll("'", "''"));
+        // As it appears inside a quoted connection-string value (a quote doubled).
+        this.values.add(v.replaceAll('"', '""'));
+        this.pattern = undefined;
       }
     }
   }
@@ -21,9 +26,13 @@ export class Redactor {
   /** One pass, longest value first, so a marker already written is never scanned again. */
   scrub(text: string): string {
     if (this.values.size === 0) return text;
-    const alternatives = [...this.values]
-      .sort((a, b) => b.length - a.length)
-      .map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-    return text.replace(new RegExp(alternatives.join("|"), "g"), "[REDACTED]");
+    this.pattern ??= new RegExp(
+      [...this.values]
+        .sort((a, b) => b.length - a.length)
+        .map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+        .join("|"),
+      "g",
+    );
+    return text.replace(this.pattern, "[REDACTED]");
   }
 }
