@@ -143,6 +143,7 @@ export class RotationEngine {
       ...info,
       gateway,
       signal: deadline.signal,
+      secretsRead: new Map(),
       // Points inside a step are crash seams only, not steps: no span of their own.
       mark: async (point) => this.deps.checkpoint?.(point, request),
     };

@@ -101,6 +101,8 @@ export interface RunState {
   /** A rotation is staged and will be resumed by the next run. */
   pendingKept: boolean;
   current?: CurrentSecret;
+  /** Other secrets of the vault this run read (admin secrets), by lower-case name. */
+  secretsRead: Map<string, ReturnType<RotatorContext["readSecret"]>>;
   /** No pending record to resume: none at all, or a closed one (staging need not read it again). */
   pendingSeen?: PendingSeen;
   pending?: PendingRecord;

@@ -48,19 +48,36 @@ export function rotatorContext(run: RunState, deps: StepDeps): RotatorContext {
         if (!run.retirement.includes(note)) run.retirement.push(note);
       },
     },
-    readSecret: async (name) => {
-      const s = await run.gateway.readLatest(name);
-      run.redactor.add(s.value);
-      // The credential inside it joins the redactor too; a value of another shape is the reader's concern
-      // (an admin secret is checked for its AkvRotatorAdminFor tag before its value is looked at).
-      try {
-        run.redactor.add(extractCredential(s.value, s.contentType, name));
-      } catch {
-        // Not a shape this secret can be read as: the whole value is redacted above.
+    // Once per run and name: authorize, preflight, apply and verify all read the admin secret.
+    readSecret: (name) => {
+      const key = name.toLowerCase();
+      let read = run.secretsRead.get(key);
+      if (!read) {
+        read = readOther(run, name);
+        run.secretsRead.set(key, read);
+        // A failed read is not remembered: the next step tries again.
+        read.catch(() => run.secretsRead.delete(key));
       }
-      return { value: s.value, tags: s.tags, ...(s.contentType ? { contentType: s.contentType } : {}) };
+      return read;
     },
   };
+}
+
+/** Another secret of the vault, its value and the credential inside it added to the run's redactor. */
+async function readOther(
+  run: RunState,
+  name: string,
+): Promise<Awaited<ReturnType<RotatorContext["readSecret"]>>> {
+  const s = await run.gateway.readLatest(name);
+  run.redactor.add(s.value);
+  // The credential inside it joins the redactor too; a value of another shape is the reader's concern
+  // (an admin secret is checked for its AkvRotatorAdminFor tag before its value is looked at).
+  try {
+    run.redactor.add(extractCredential(s.value, s.contentType, name));
+  } catch {
+    // Not a shape this secret can be read as: the whole value is redacted above.
+  }
+  return { value: s.value, tags: s.tags, ...(s.contentType ? { contentType: s.contentType } : {}) };
 }
 
 export { DAY_MS };
