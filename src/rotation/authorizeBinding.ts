@@ -84,6 +84,6 @@ async function authorizeAdminSecret(
   const rotated = [plan.credentialId, plan.activeCredentialId].map(same);
   if (login !== undefined && rotated.includes(same(login)))
     throw refused(
-      `secret '${secret}': AdminSecretName names '${adminName}', which holds the login '${login}' this rotation changes; an admin secret must hold another login`,
+      `secret '${secret}': AdminSecretName names '${adminName}', which holds the login ${JSON.stringify(login)} this rotation changes; an admin secret must hold another login`,
     );
 }

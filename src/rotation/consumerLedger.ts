@@ -39,7 +39,9 @@ export class ConsumerLedger {
       const parsed = ledgerSchema.safeParse(JSON.parse(body.toString("utf8")));
       return parsed.success ? parsed.data : undefined;
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      // None yet, or not a ledger (damaged): nothing recorded, so consumers are told again.
+      if ((error as { statusCode?: number }).statusCode === 404 || error instanceof SyntaxError)
+        return undefined;
       throw error;
     }
   }

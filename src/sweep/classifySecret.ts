@@ -47,8 +47,6 @@ export interface Classification {
   /** When it becomes due: the start of its due window (with a RotationWindow: when it will really run). */
   dueAt?: Date;
   dueAtIso?: string;
-  /** Whether it has a RotationSchedule or RotationWindow. */
-  scheduled?: boolean;
 }
 
 export interface ClassifySettings {
@@ -121,7 +119,7 @@ export function classifySecret(
   const { policy } = plan.plan;
   if (policy.schedule || policy.window) {
     const c = scheduledClassification(secret, now, windowDays, validityDays, policy);
-    return { ...c, due: enabled && c.due, rotator, validityDays };
+    return { ...c, due: enabled && c.due, rotator, validityDays, strategy: plan.plan.strategy };
   }
   if (!secret.expiresOn) {
     const created = secret.createdOn ?? now;
@@ -183,7 +181,7 @@ function scheduledClassification(
     const next = nextWindow(policy.window, d.dueAt);
     runAt = expires !== undefined && expires <= next.getTime() ? d.dueAt : next;
   }
-  const c: Classification = { state, detail: d.detail, due: isDueNow(d), scheduled: true };
+  const c: Classification = { state, detail: d.detail, due: isDueNow(d) };
   if (runAt) {
     c.dueAt = runAt;
     c.dueAtIso = runAt.toISOString();

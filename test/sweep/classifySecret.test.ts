@@ -92,3 +92,18 @@ describe("classification at a given moment", () => {
     ).toContain("tag ValidityPeriodDays");
   });
 });
+
+describe("the credential strategy, for the report's lockout-risk flag", () => {
+  it("is known with or without a schedule or window", () => {
+    const single = { ProviderAddress: "db.example.com:5432", CredentialId: "app", RotatorType: "postgres" };
+    const extras: Record<string, string>[] = [
+      {},
+      { RotationSchedule: "30d" },
+      { RotationWindow: "0 22 * * 0;4h" },
+    ];
+    for (const extra of extras)
+      expect(
+        classifySecret(managed({ expiresOn: at(45) }, { ...single, ...extra }), NOW, settings).strategy,
+      ).toBe("single");
+  });
+});

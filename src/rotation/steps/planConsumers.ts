@@ -55,7 +55,7 @@ export const planConsumers: Step = {
       run.consumers = [];
       deps.logger.warn("consumers not told: their tags cannot be used", {
         rotationId: run.rotationId,
-        reason: (error as Error).message,
+        reason: run.redactor.scrub((error as Error).message).slice(0, 300),
       });
     }
     return undefined;
