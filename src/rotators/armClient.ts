@@ -1,3 +1,4 @@
+import { errorCodeOf } from "./restPipeline.js";
 import { RotationError, SecretTagError } from "../errors.js";
 import { parseResourceId, type ResourceId } from "./resourceId.js";
 import type { RotatorContext } from "./rotator.js";
@@ -30,12 +31,7 @@ export function armError(error: unknown, what: string): RotationError {
   if (error instanceof RotationError) return error;
   const e = error as { statusCode?: number; code?: string; message?: string };
   const detail = `${what}: ${e.code ? `${e.code}: ` : ""}${e.message ?? String(error)}`;
-  if (e.statusCode === 401)
-    return new RotationError("TargetAuthenticationFailed", detail, false, { cause: error });
-  if (e.statusCode === 403)
-    return new RotationError("TargetPermissionDenied", detail, false, { cause: error });
-  if (e.statusCode === 404) return new RotationError("TargetNotFound", detail, false, { cause: error });
-  if (e.statusCode !== undefined && e.statusCode < 500 && e.statusCode !== 429 && e.statusCode !== 408)
-    return new RotationError("TargetRejected", detail, false, { cause: error });
-  return new RotationError("TargetUnreachable", detail, true, { cause: error });
+  // No status: the call never got an answer (a cut connection, a timeout).
+  const code = e.statusCode === undefined ? "TargetUnreachable" : errorCodeOf(e.statusCode);
+  return new RotationError(code, detail, code === "TargetUnreachable", { cause: error });
 }
