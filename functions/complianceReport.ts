@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { readLatestReport } from "../src/sweep/reportStore.js";
+import { checkRole } from "../src/triggers/clientPrincipal.js";
 import { problem } from "../src/triggers/problemDetails.js";
 import { register } from "./functionDefinition.js";
 import { startedApp } from "./startedApp.js";
@@ -17,6 +18,9 @@ export async function complianceReport(
     return problem(400, "Bad request", `format must be json or html, not '${format.slice(0, 20)}'`);
   const { app, answer } = await startedApp(context);
   if (!app) return answer;
+  // HTTP_REQUIRED_ROLE guards the whole HTTP API: the report names owners, failures and consumers.
+  const role = checkRole(request.headers.get("x-ms-client-principal"), app.config.httpRequiredRole);
+  if (!role.ok) return problem(role.status, role.status === 401 ? "Unauthorized" : "Forbidden", role.detail);
   const body = await readLatestReport(app.container, format);
   if (!body)
     return problem(

@@ -6,7 +6,7 @@ import { complianceSweep } from "../../functions/complianceSweep.js";
 import { scheduledRotations } from "../../functions/scheduledRotations.js";
 import type { ArmEmulator } from "../../local/arm/armEmulator.js";
 import { startArm } from "../helpers/armFixture.js";
-import { invocation, useSettings } from "../helpers/functionsHarness.js";
+import { invocation, principalHeader, useSettings } from "../helpers/functionsHarness.js";
 import { startRotationStack, type RotationStack } from "../helpers/rotationStack.js";
 
 const { HttpRequest } = functionsPackage;
@@ -18,11 +18,12 @@ const TIMER = {
   schedule: { adjustForDST: true },
   scheduleStatus: { last: "", next: "", lastUpdated: "" },
 };
+let vaultId = "";
 beforeAll(async () => {
   [stack, arm] = await Promise.all([startRotationStack({ vaultName: "timervault" }), startArm()]);
   // As ARM sees the vault: purge protection off, everything else in order.
-  const vault = arm.vaults.add({ name: "timervault", purgeProtection: false });
-  useSettings(stack.env, { ARM_ENDPOINT: arm.url, KEYVAULT_RESOURCE_IDS: vault.id });
+  vaultId = arm.vaults.add({ name: "timervault", purgeProtection: false }).id;
+  useSettings(stack.env, { ARM_ENDPOINT: arm.url, KEYVAULT_RESOURCE_IDS: vaultId });
   await stack.kv.setSecret("due", "CANARY-timer-due", {
     tags: { RotatorType: "random" },
     expiresOn: new Date(Date.now() + 2 * DAY),
@@ -37,9 +38,9 @@ afterAll(async () => {
   await Promise.all([stack?.stop(), arm?.stop()]);
 });
 
-const getReport = async (query = ""): Promise<HttpResponseInit> =>
+const getReport = async (query = "", headers: Record<string, string> = {}): Promise<HttpResponseInit> =>
   complianceReport(
-    new HttpRequest({ method: "GET", url: `http://127.0.0.1:7071/api/compliance${query}` }),
+    new HttpRequest({ method: "GET", url: `http://127.0.0.1:7071/api/compliance${query}`, headers }),
     invocation("complianceReport").context,
   );
 
@@ -47,6 +48,32 @@ describe("timer: complianceSweep, and GET /api/compliance", () => {
   it("answers 404 before the first sweep, and 400 for an unknown format", async () => {
     expect((await getReport()).status).toBe(404);
     expect((await getReport("?format=pdf")).status).toBe(400);
+  });
+
+  it("needs the app role when HTTP_REQUIRED_ROLE is set, as the rest of the HTTP API does", async () => {
+    useSettings(stack.env, {
+      ARM_ENDPOINT: arm.url,
+      KEYVAULT_RESOURCE_IDS: vaultId,
+      HTTP_REQUIRED_ROLE: "Rotator.Rotate",
+      WEBSITE_AUTH_ENABLED: "True",
+    });
+    try {
+      expect((await getReport()).status).toBe(401);
+      expect((await getReport("", { "x-ms-client-principal": principalHeader(["Reader"]) })).status).toBe(
+        403,
+      );
+      // With the role, it gets as far as the report (none stored yet).
+      expect(
+        (await getReport("", { "x-ms-client-principal": principalHeader(["Rotator.Rotate"]) })).status,
+      ).toBe(404);
+    } finally {
+      useSettings(stack.env, {
+        ARM_ENDPOINT: arm.url,
+        KEYVAULT_RESOURCE_IDS: vaultId,
+        HTTP_REQUIRED_ROLE: undefined,
+        WEBSITE_AUTH_ENABLED: undefined,
+      });
+    }
   });
 
   it("rotates what is due, stores the report, and emits ComplianceSweepCompleted", async () => {
