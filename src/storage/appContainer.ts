@@ -9,9 +9,6 @@ import type { AppConfig } from "../config.js";
 import { DependencyError } from "../errors.js";
 import { sdkClientOptions } from "../vault/clientOptions.js";
 
-/** Without CALL_TIMEOUT_SECONDS: the default of config.ts. */
-const DEFAULT_CALL_SECONDS = 30;
-
 /**
  * The app's own blob container (in `AzureWebJobsStorage`): leases, the audit outbox and reports. Created
  * on first use.
@@ -28,7 +25,8 @@ export async function openAppContainer(
       ? BlobServiceClient.fromConnectionString(config.storage.connectionString, options)
       : new BlobServiceClient(config.storage.blobServiceUri, credential, options);
   const pipeline = newPipeline(service.credential, options);
-  pipeline.factories.push(attemptDeadline((config.callTimeoutSeconds ?? DEFAULT_CALL_SECONDS) * 1000));
+  // The per-attempt deadline sdkClientOptions worked out (CALL_TIMEOUT_SECONDS or its default).
+  pipeline.factories.push(attemptDeadline(options.retryOptions.tryTimeoutInMs));
   const container = new ContainerClient(service.getContainerClient(config.container).url, pipeline);
   try {
     await container.createIfNotExists();

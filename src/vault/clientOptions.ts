@@ -15,7 +15,7 @@ export interface SdkClientOptions {
     maxRetries: number;
     retryDelayInMs: number;
     maxRetryDelayInMs: number;
-    tryTimeoutInMs?: number;
+    tryTimeoutInMs: number;
   };
   userAgentOptions: { userAgentPrefix: string };
   /** The deadline on every attempt (deadlinePolicy); clients that add policies of their own keep it. */
