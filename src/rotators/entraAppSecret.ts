@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { RotationError, SecretTagError } from "../errors.js";
 import { WRITE_RETRY, writeOnce } from "../vault/writeOnce.js";
 import { heldForConsumers } from "./consumerHold.js";
@@ -15,16 +16,27 @@ export interface EntraAppTarget {
   activeSince?: Date;
 }
 
-interface PasswordCredential {
-  keyId: string;
-  displayName?: string | null;
-  hint?: string | null;
-  startDateTime?: string | null;
-  endDateTime?: string | null;
-}
-interface Application {
-  appId: string;
-  passwordCredentials?: PasswordCredential[];
+// Graph's answers, parsed: an application and its client secrets (never their text), and addPassword's answer.
+const passwordCredential = z.object({
+  keyId: z.string(),
+  displayName: z.string().nullish(),
+  hint: z.string().nullish(),
+  startDateTime: z.string().nullish(),
+  endDateTime: z.string().nullish(),
+});
+const application = z.object({
+  appId: z.string(),
+  passwordCredentials: z.array(passwordCredential).nullish(),
+});
+const addedPassword = z.object({ secretText: z.string().min(1) });
+type PasswordCredential = z.infer<typeof passwordCredential>;
+type Application = z.infer<typeof application>;
+
+/** A Graph answer in the shape expected, or a failure naming what came back wrong (never its content). */
+function graphAnswer<T>(schema: z.ZodType<T>, answer: unknown, what: string): T {
+  const parsed = schema.safeParse(answer);
+  if (parsed.success) return parsed.data;
+  throw new RotationError("TargetRejected", `${what}: Graph answered in an unexpected shape`, false);
 }
 
 const ADDRESS =
@@ -66,7 +78,8 @@ function parseTarget(tags: SecretTags, secret: string): EntraAppTarget {
 }
 
 async function readApplication(target: EntraAppTarget, graph: GraphClient): Promise<Application> {
-  const app = await graph.call<Application>("GET", target.path, `reading application ${target.path}`);
+  const what = `reading application ${target.path}`;
+  const app = graphAnswer(application, await graph.call<unknown>("GET", target.path, what), what);
   if (target.appId !== undefined && app.appId.toLowerCase() !== target.appId.toLowerCase())
     throw new RotationError(
       "TargetCredentialNotFound",
@@ -127,11 +140,13 @@ export const entraAppSecretRotator: Rotator<EntraAppTarget> = {
     return writeOnce(
       WRITE_RETRY,
       async () =>
-        (
-          await once.call<{ secretText?: string }>("POST", `${target.path}/addPassword`, what, {
+        graphAnswer(
+          addedPassword,
+          await once.call<unknown>("POST", `${target.path}/addPassword`, what, {
             passwordCredential: { displayName: ours(change.rotationId), endDateTime: end.toISOString() },
-          })
-        ).secretText ?? "",
+          }),
+          what,
+        ).secretText,
       async () => {
         await removeSecrets(target, graph, (p) => p.displayName === ours(change.rotationId));
         return undefined;

@@ -181,6 +181,15 @@ describe("exactly once: lost answers of provider calls that make a credential", 
     expect(graph.accepts(appId, (await stack.kv.getSecret(name)).value as string)).toBe(true);
   });
 
+  it("an addPassword answer without a secret text is refused by its shape, and nothing is staged", async () => {
+    const { name, version } = await entraSecret("entra-shape");
+    graph.faults.inject({ operation: "addPassword", status: 200, body: { keyId: "x" } });
+    const outcome = await rotateEvent(name, version);
+    expect(outcome).toMatchObject({ status: "failed", error: { code: "TargetRejected" } });
+    if (outcome.status === "failed") expect(outcome.error.message).toContain("unexpected shape");
+    expect(await versions(name)).toHaveLength(1);
+  });
+
   it("a client secret that never verifies is removed from Entra before the pending record closes", async () => {
     const { name, version, appId } = await entraSecret("entra-never");
     graph.acceptTokens = false;
