@@ -1,3 +1,4 @@
+import { CONTROL } from "../rotators/targetTags.js";
 import { SecretTagError } from "../errors.js";
 import type { SecretTags } from "../rotators/rotator.js";
 import { CONSUMER_KINDS, type Consumer, type ConsumerKind } from "./consumer.js";
@@ -13,7 +14,6 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const GROUP = /^[A-Za-z0-9_()-][A-Za-z0-9._()-]{0,89}$/;
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,79}$/;
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 function isKind(kind: string): kind is ConsumerKind {
   return Object.hasOwn(CONSUMER_KINDS, kind);
